@@ -1,0 +1,76 @@
+// Text normalisation, word tokenisation and shingle hashing: the ONE module
+// shared by MinHash (near-duplicates) and decontamination, so both agree on
+// what a "word" and an "n-gram" are.
+//
+// Modes:
+//   kWords   (MinHash default) Unicode-aware lowercasing of ASCII, Latin-1,
+//            Latin Extended-A, Greek and Cyrillic; a word is a maximal run of
+//            letters, digits, '_' and any other non-ASCII code point that is
+//            not Unicode punctuation/space (like Python's \w+ on lowered
+//            text); everything else separates words.
+//   kLmEval  (decontamination default) exactly GPT-3 / lm-eval-harness:
+//            lowercase ASCII letters, delete ASCII punctuation, split on
+//            whitespace (the characters Python's str.split() splits on).
+//
+// Hashes: a word's hash is XXH3-64 of its normalised UTF-8 bytes; an n-gram's
+// hash is XXH3-64 over its n word hashes (little-endian u64s), so n-grams are
+// hashed without building strings.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dedupdb {
+
+enum class NormalizationMode { kWords, kLmEval };
+
+const char* NormalizationModeName(NormalizationMode mode);
+bool ParseNormalizationMode(std::string_view name, NormalizationMode* mode);
+
+// One word of a document: hash of the normalised word and its byte span in
+// the ORIGINAL text (for reporting matched spans).
+struct Word {
+  uint64_t hash;
+  uint32_t begin;
+  uint32_t end;
+};
+
+class WordTokenizer {
+ public:
+  explicit WordTokenizer(NormalizationMode mode = NormalizationMode::kWords) : mode_(mode) {}
+  NormalizationMode mode() const { return mode_; }
+  // Replaces *out with the words of text. Thread-safe (no shared state).
+  void Tokenize(std::string_view text, std::vector<Word>* out) const;
+  // The normalised words as strings (tests, exact Jaccard, debugging).
+  void NormalizedWords(std::string_view text, std::vector<std::string>* out) const;
+  // Whole-text normalisation: normalised words joined by single spaces.
+  std::string Normalize(std::string_view text) const;
+
+ private:
+  NormalizationMode mode_;
+};
+
+uint64_t HashWord(std::string_view normalized_word);
+// Order-sensitive hash of n consecutive word hashes.
+uint64_t HashWordNgram(const Word* words, size_t n);
+uint64_t HashNgram(const uint64_t* word_hashes, size_t n);
+
+enum class ShingleKind { kWord, kChar, kToken };
+
+struct ShingleOptions {
+  ShingleKind kind = ShingleKind::kWord;
+  unsigned n = 5;
+  NormalizationMode mode = NormalizationMode::kWords;
+};
+
+// Shingle hashes of a text (duplicates kept; callers dedupe if they need a
+// set). Word mode: every n consecutive words; a text with 1..n-1 words gives
+// one shingle of all its words; no words gives none. Char mode: every n
+// consecutive bytes of Normalize(text) (whole text if shorter).
+void ShingleHashes(std::string_view text, const ShingleOptions& options, std::vector<uint64_t>* out);
+// Token mode: every n consecutive token ids.
+void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out);
+
+}  // namespace dedupdb
