@@ -1,0 +1,107 @@
+// MinHash signatures (docs/format.md, "MinHash signatures and LSH buckets").
+//
+// A document's shingles (index/text_normalize.h, 64-bit XXH3 hashes) are
+// folded to 32 bits, h = lo32(x) ^ hi32(x), and pushed through K independent
+// permutations
+//
+//     pi_k(h) = ((a_k * h + b_k) mod (2^61 - 1)) & (2^32 - 1)
+//
+// computed EXACTLY in the field mod p = 2^61 - 1 (no 64-bit wrap-around as in
+// numpy/datasketch). sig[k] = min over shingles of pi_k(h); an empty shingle
+// set gives sig[k] = 0xFFFFFFFF for every k.
+//
+// (a_k, b_k) come from MinHashPermutations(seed): splitmix64 seeded with the
+// seed, each draw shifted right by 3 (61 bits) and rejected if >= p (and a
+// draw of 0 is rejected for a); pairs are drawn in order a_0, b_0, a_1, b_1...
+// so the first K permutations of a larger K are the same (deterministic
+// across runs and machines).
+//
+// The kernel runs at the best SIMD level (storage/cpu_features.h): AVX-512
+// (index/minhash_avx512.cc), AVX2 (index/minhash_avx2.cc) or scalar
+// (unsigned __int128 arithmetic); all give bit-identical signatures.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "index/text_normalize.h"
+#include "storage/cpu_features.h"
+
+namespace dedupdb {
+
+constexpr uint64_t kMersenne61 = (uint64_t{1} << 61) - 1;
+constexpr uint32_t kEmptyMinHash = 0xFFFFFFFFu;
+
+inline uint32_t FoldShingleHash(uint64_t h) { return static_cast<uint32_t>(h) ^ static_cast<uint32_t>(h >> 32); }
+
+// The K permutations, stored split for the SIMD kernels and padded to a
+// multiple of 8 (padding permutations are computed and discarded).
+class MinHashPermutations {
+ public:
+  MinHashPermutations(unsigned num_perm, uint64_t seed);
+  unsigned num_perm() const { return num_perm_; }
+  uint64_t seed() const { return seed_; }
+  size_t padded() const { return a_lo_.size(); }
+  uint64_t a(unsigned k) const { return (a_hi_[k] << 32) | a_lo_[k]; }
+  uint64_t b(unsigned k) const { return b_[k]; }
+  const uint64_t* a_lo() const { return a_lo_.data(); }  // a & 0xFFFFFFFF
+  const uint64_t* a_hi() const { return a_hi_.data(); }  // a >> 32 (< 2^29)
+  const uint64_t* b_data() const { return b_.data(); }
+
+ private:
+  unsigned num_perm_;
+  uint64_t seed_;
+  std::vector<uint64_t> a_lo_, a_hi_, b_;
+};
+
+// The single permutation, exactly (scalar reference arithmetic).
+inline uint32_t ApplyPermutation(uint64_t a, uint64_t b, uint32_t h) {
+  unsigned __int128 v = static_cast<unsigned __int128>(a) * h + b;
+  return static_cast<uint32_t>(static_cast<uint64_t>(v % kMersenne61));
+}
+
+// sig[0..K) = minima over the n folded shingle hashes h32 at SIMD level
+// `level` (clamped to what the CPU supports).
+void MinHashSignature(const MinHashPermutations& perms, const uint32_t* h32, size_t n, uint32_t* sig,
+                      SimdLevel level);
+inline void MinHashSignature(const MinHashPermutations& perms, const uint32_t* h32, size_t n, uint32_t* sig) {
+  MinHashSignature(perms, h32, n, sig, DetectSimdLevel());
+}
+
+// Fraction of equal positions: the MinHash estimate of Jaccard similarity.
+double EstimatedJaccard(const uint32_t* a, const uint32_t* b, unsigned k);
+
+// Text -> signature, reusing its buffers between calls (one per thread).
+class MinHasher {
+ public:
+  MinHasher(const MinHashPermutations* perms, const ShingleOptions& shingles)
+      : perms_(perms), shingles_(shingles) {}
+  // Returns the number of shingles (0 = empty set, signature all 0xFFFFFFFF).
+  size_t Sign(std::string_view text, uint32_t* sig);
+  const ShingleOptions& shingle_options() const { return shingles_; }
+
+ private:
+  const MinHashPermutations* perms_;
+  ShingleOptions shingles_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> folded_;
+};
+
+// Sorted distinct 64-bit shingle hashes of a text (exact Jaccard).
+void ShingleSet(std::string_view text, const ShingleOptions& options, std::vector<uint64_t>* out);
+// |A n B| / |A u B| of two sorted distinct sets; 1.0 if both are empty.
+double ExactJaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
+
+namespace internal {
+// Kernels; `padded` is a multiple of 8, sig has `padded` entries.
+void MinHashScalar(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                   const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                 const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                   const uint32_t* h32, size_t n, uint32_t* sig);
+}  // namespace internal
+
+}  // namespace dedupdb

@@ -1,0 +1,61 @@
+// AVX-512 MinHash kernel (compiled with -mavx512*; called only after the
+// run-time check in index/minhash.cc). Exact arithmetic mod p = 2^61 - 1 on
+// 8 permutations per vector, h < 2^32, a = a_hi * 2^32 + a_lo:
+//   t1 = a_lo*h            (< 2^64)   -> (t1 & p) + (t1 >> 61)
+//   t2 = a_hi*h            (< 2^61)   -> t2 * 2^32 mod p = ((t2 << 32) & p) | (t2 >> 29)
+//   s  = t1' + t2' + b     (< 2^63)   -> r = (s & p) + (s >> 61) <= p + 3
+//   r  = min_u64(r, r - p)            (r - p wraps high when r < p)
+// Blocks of up to 4 vectors (32 permutations) keep constants and minima in
+// registers while the shingle loop streams h from L1.
+#include <simde/x86/avx512.h>
+
+#include "index/minhash.h"
+
+namespace dedupdb::internal {
+
+namespace {
+template <int V>
+void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+           uint32_t* sig) {
+  const simde__m512i P = simde_mm512_set1_epi64(static_cast<long long>(kMersenne61));
+  const simde__m512i M32 = simde_mm512_set1_epi64(0xFFFFFFFFll);
+  simde__m512i alo[V], ahi[V], bb[V], acc[V];
+  for (int v = 0; v < V; ++v) {
+    alo[v] = simde_mm512_loadu_si512(a_lo + 8 * v);
+    ahi[v] = simde_mm512_loadu_si512(a_hi + 8 * v);
+    bb[v] = simde_mm512_loadu_si512(b + 8 * v);
+    acc[v] = M32;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
+    for (int v = 0; v < V; ++v) {
+      simde__m512i t1 = simde_mm512_mul_epu32(alo[v], h);
+      simde__m512i t2 = simde_mm512_mul_epu32(ahi[v], h);
+      t1 = simde_mm512_add_epi64(simde_mm512_and_si512(t1, P), simde_mm512_srli_epi64(t1, 61));
+      t2 = simde_mm512_or_si512(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 32), P),
+                                simde_mm512_srli_epi64(t2, 29));
+      simde__m512i s = simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), bb[v]);
+      simde__m512i r = simde_mm512_add_epi64(simde_mm512_and_si512(s, P), simde_mm512_srli_epi64(s, 61));
+      r = simde_mm512_min_epu64(r, simde_mm512_sub_epi64(r, P));
+      acc[v] = simde_mm512_min_epu64(acc[v], simde_mm512_and_si512(r, M32));
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
+  }
+}
+}  // namespace
+
+void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                   const uint32_t* h32, size_t n, uint32_t* sig) {
+  size_t k = 0;
+  for (; k + 32 <= padded; k += 32) Block<4>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+  switch ((padded - k) / 8) {
+    case 3: Block<3>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
+    case 2: Block<2>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
+    case 1: Block<1>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
+    default: break;
+  }
+}
+
+}  // namespace dedupdb::internal

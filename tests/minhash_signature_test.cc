@@ -1,0 +1,166 @@
+// MinHash signatures: SIMD kernels bit-equal to the scalar path, the scalar
+// path equal to the textbook formula, estimates within binomial error.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "index/minhash.h"
+#include "storage/cpu_features.h"
+
+namespace dedupdb {
+namespace {
+
+TEST(MinHashPermutations, DeterministicPrefixAndRange) {
+  MinHashPermutations p128(128, 7), p112(112, 7), other(128, 8);
+  EXPECT_EQ(p128.padded(), 128u);
+  EXPECT_EQ(p112.padded(), 112u);
+  MinHashPermutations p13(13, 7);
+  EXPECT_EQ(p13.padded(), 16u);
+  bool differs = false;
+  for (unsigned k = 0; k < 112; ++k) {
+    EXPECT_EQ(p128.a(k), p112.a(k));
+    EXPECT_EQ(p128.b(k), p112.b(k));
+    EXPECT_GE(p128.a(k), 1u);
+    EXPECT_LT(p128.a(k), kMersenne61);
+    EXPECT_LT(p128.b(k), kMersenne61);
+    differs |= p128.a(k) != other.a(k);
+  }
+  EXPECT_TRUE(differs);
+  // Hand-checked first draw of splitmix64(seed=0): 0xE220A8397B1DCDAF >> 3.
+  MinHashPermutations p0(1, 0);
+  EXPECT_EQ(p0.a(0), 0xE220A8397B1DCDAFull >> 3);
+}
+
+TEST(MinHashKernel, ScalarMatchesInt128Formula) {
+  MinHashPermutations perms(20, 99);
+  std::mt19937_64 rng(5);
+  std::vector<uint32_t> h(333);
+  for (auto& x : h) x = static_cast<uint32_t>(rng());
+  h[7] = 0;
+  h[8] = 0xFFFFFFFFu;
+  std::vector<uint32_t> sig(20);
+  MinHashSignature(perms, h.data(), h.size(), sig.data(), SimdLevel::kScalar);
+  for (unsigned k = 0; k < 20; ++k) {
+    uint64_t best = UINT64_MAX;
+    for (uint32_t x : h) {
+      // Independent: reduce a*h first, then add b, all in 128 bits.
+      unsigned __int128 v = (static_cast<unsigned __int128>(perms.a(k)) * x) % kMersenne61;
+      v = (v + perms.b(k)) % kMersenne61;
+      best = std::min<uint64_t>(best, static_cast<uint64_t>(v) & 0xFFFFFFFFu);
+    }
+    EXPECT_EQ(sig[k], best) << k;
+  }
+}
+
+TEST(MinHashKernel, SimdEqualsScalar) {
+  std::mt19937_64 rng(11);
+  for (unsigned k : {1u, 8u, 13u, 64u, 112u, 128u, 200u, 256u, 300u}) {
+    MinHashPermutations perms(k, 1);
+    for (size_t n : {0ul, 1ul, 2ul, 17ul, 1000ul}) {
+      std::vector<uint32_t> h(n);
+      for (auto& x : h) x = static_cast<uint32_t>(rng());
+      // Values that stress the reductions: near 2^32 and tiny.
+      if (n > 3) h[0] = 0xFFFFFFFFu, h[1] = 0, h[2] = 1;
+      std::vector<uint32_t> scalar(k), simd(k);
+      MinHashSignature(perms, h.data(), n, scalar.data(), SimdLevel::kScalar);
+      for (SimdLevel level : {SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+        if (level > DetectSimdLevel()) {
+          std::printf("note: %s not available on this CPU, not compared\n", SimdLevelName(level));
+          continue;
+        }
+        std::fill(simd.begin(), simd.end(), 0);
+        MinHashSignature(perms, h.data(), n, simd.data(), level);
+        ASSERT_EQ(simd, scalar) << "K=" << k << " n=" << n << " level=" << SimdLevelName(level);
+      }
+      if (n == 0) {
+        for (uint32_t v : scalar) EXPECT_EQ(v, kEmptyMinHash);
+      }
+    }
+  }
+}
+
+TEST(MinHashKernel, ExtremePermutationConstants) {
+  // Hand-built permutations hitting the largest a, b (< p) and h = 2^32-1,
+  // where every reduction step carries.
+  std::vector<uint64_t> a_lo(8), a_hi(8), b(8);
+  const uint64_t as[8] = {kMersenne61 - 1, kMersenne61 - 2, 1, (1ull << 32) - 1, 1ull << 32, (1ull << 60) + 12345,
+                          kMersenne61 - (1ull << 32), 3};
+  const uint64_t bs[8] = {kMersenne61 - 1, 0, kMersenne61 - 1, 7, kMersenne61 - 5, 1ull << 60, 99, kMersenne61 - 2};
+  for (int i = 0; i < 8; ++i) a_lo[i] = as[i] & 0xFFFFFFFFu, a_hi[i] = as[i] >> 32, b[i] = bs[i];
+  std::vector<uint32_t> hs = {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 1, 0};
+  for (uint32_t h : hs) {
+    uint32_t s[8], v2[8], v5[8];
+    internal::MinHashScalar(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, s);
+    for (int i = 0; i < 8; ++i) {
+      unsigned __int128 v = (static_cast<unsigned __int128>(as[i]) * h + bs[i]) % kMersenne61;
+      EXPECT_EQ(s[i], static_cast<uint32_t>(static_cast<uint64_t>(v)));
+    }
+    if (DetectSimdLevel() >= SimdLevel::kAvx2) {
+      internal::MinHashAvx2(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, v2);
+      EXPECT_TRUE(std::equal(s, s + 8, v2)) << h;
+    }
+    if (DetectSimdLevel() >= SimdLevel::kAvx512) {
+      internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, v5);
+      EXPECT_TRUE(std::equal(s, s + 8, v5)) << h;
+    }
+  }
+}
+
+TEST(MinHashEstimate, WithinBinomialError) {
+  // Sets with known Jaccard; the estimate is a mean of K Bernoulli(J) draws
+  // (up to tiny 32-bit collision bias), so |est - J| <= 4 sigma.
+  const unsigned K = 256;
+  MinHashPermutations perms(K, 3);
+  std::mt19937 rng(17);
+  int outside = 0, trials = 0;
+  for (double j : {0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95}) {
+    for (int t = 0; t < 10; ++t) {
+      // |A n B| = c, |A u B| = u, J = c/u.
+      const size_t u = 2000;
+      const size_t c = static_cast<size_t>(std::lround(j * u));
+      std::vector<uint32_t> all;
+      std::set<uint32_t> seen;
+      while (all.size() < u) {
+        uint32_t x = rng();
+        if (seen.insert(x).second) all.push_back(x);
+      }
+      std::vector<uint32_t> a(all.begin(), all.begin() + c), b = a;
+      for (size_t i = c; i < u; ++i) ((i - c) % 2 ? a : b).push_back(all[i]);
+      std::vector<uint32_t> sa(K), sb(K);
+      MinHashSignature(perms, a.data(), a.size(), sa.data());
+      MinHashSignature(perms, b.data(), b.size(), sb.data());
+      double est = EstimatedJaccard(sa.data(), sb.data(), K);
+      double truth = static_cast<double>(c) / u;
+      double sigma = std::sqrt(truth * (1 - truth) / K);
+      ++trials;
+      if (std::fabs(est - truth) > 4 * sigma + 1e-9) ++outside;
+    }
+  }
+  EXPECT_LE(outside, 1) << "of " << trials;
+}
+
+TEST(MinHashText, IdenticalAndEmptyAndJaccard) {
+  MinHashPermutations perms(128, 1);
+  ShingleOptions opt;
+  opt.n = 3;
+  MinHasher hasher(&perms, opt);
+  std::vector<uint32_t> s1(128), s2(128);
+  EXPECT_GT(hasher.Sign("The quick brown fox jumps over the lazy dog", s1.data()), 0u);
+  EXPECT_GT(hasher.Sign("the QUICK brown fox, jumps over the lazy dog!", s2.data()), 0u);
+  EXPECT_EQ(s1, s2);  // normalisation folds case and punctuation
+  EXPECT_EQ(hasher.Sign("  ...  ", s1.data()), 0u);
+  for (uint32_t v : s1) EXPECT_EQ(v, kEmptyMinHash);
+
+  std::vector<uint64_t> a, b;
+  ShingleSet("a b c d e", opt, &a);  // abc bcd cde
+  ShingleSet("a b c d f", opt, &b);  // abc bcd cdf
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_DOUBLE_EQ(ExactJaccard(a, b), 2.0 / 4.0);
+  EXPECT_DOUBLE_EQ(ExactJaccard({}, {}), 1.0);
+}
+
+}  // namespace
+}  // namespace dedupdb
