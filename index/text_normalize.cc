@@ -1,0 +1,389 @@
+// Word tokenisation for both normalisation modes. The hot loop of MinHash and
+// decontamination scans: ASCII bytes are classified by one 256-entry table,
+// words that need no rewriting (the common case) are hashed straight from the
+// input, and only words with upper case / punctuation / non-ASCII letters are
+// copied into a small scratch buffer first.
+#include "index/text_normalize.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+namespace dedupdb {
+namespace {
+
+#include "index/text_normalize_tables.inc"
+
+// ---- byte classes ---------------------------------------------------------
+enum ByteClass : uint8_t {
+  kKeep = 0,    // ASCII byte copied unchanged (lower case, digits, ...)
+  kUpper = 1,   // A-Z
+  kPunct = 2,   // string.punctuation (deleted in lm-eval mode, a separator in words mode)
+  kSpace = 3,   // ASCII whitespace per Python str.split()
+  kHigh = 4,    // >= 0x80: part of a multi-byte UTF-8 sequence
+  kCtrl = 5,    // other ASCII controls: kept in lm-eval mode, separators in words mode
+};
+
+constexpr std::array<uint8_t, 256> MakeClassTable() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t k = kKeep;
+    if (c >= 0x80) k = kHigh;
+    else if (c >= 'A' && c <= 'Z') k = kUpper;
+    else if ((c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x20)) k = kSpace;
+    else if (c < 0x20 || c == 0x7f) k = kCtrl;
+    else if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+             (c >= '{' && c <= '~')) k = kPunct;
+    t[c] = k;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
+
+// Length of the Unicode whitespace character (per Python str.isspace) that
+// starts at p (p[0] >= 0x80), or 0 if there is none.
+inline size_t UnicodeSpaceLen(const unsigned char* p, const unsigned char* end) {
+  size_t left = end - p;
+  switch (p[0]) {
+    case 0xC2:  // U+0085, U+00A0
+      return (left >= 2 && (p[1] == 0x85 || p[1] == 0xA0)) ? 2 : 0;
+    case 0xE1:  // U+1680
+      return (left >= 3 && p[1] == 0x9A && p[2] == 0x80) ? 3 : 0;
+    case 0xE2:  // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F
+      if (left < 3) return 0;
+      if (p[1] == 0x80 && (p[2] <= 0x8A || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF)) return 3;
+      if (p[1] == 0x81 && p[2] == 0x9F) return 3;
+      return 0;
+    case 0xE3:  // U+3000
+      return (left >= 3 && p[1] == 0x80 && p[2] == 0x80) ? 3 : 0;
+    default:
+      return 0;
+  }
+}
+
+// Decodes one UTF-8 code point; returns its length, or 0 for an invalid
+// sequence (the caller then treats the single byte as a separator).
+inline size_t DecodeUtf8(const unsigned char* p, const unsigned char* end, uint32_t* cp) {
+  size_t left = end - p;
+  unsigned char c = p[0];
+  if (c < 0x80) { *cp = c; return 1; }
+  if (c >= 0xC2 && c <= 0xDF && left >= 2 && (p[1] & 0xC0) == 0x80) {
+    *cp = ((c & 0x1F) << 6) | (p[1] & 0x3F);
+    return 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF && left >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+    uint32_t v = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+    if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4 && left >= 4 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+      (p[3] & 0xC0) == 0x80) {
+    uint32_t v = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+    if (v < 0x10000 || v > 0x10FFFF) return 0;
+    *cp = v;
+    return 4;
+  }
+  return 0;
+}
+
+inline void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// ---- Unicode tables (kWords mode) -----------------------------------------
+// Direct tables below U+0800 (Latin, Greek, Cyrillic, ...: every 2-byte code
+// point), binary search in the generated tables above.
+constexpr uint32_t kDirect = 0x800;
+
+struct UnicodeTables {
+  uint16_t lower[kDirect];
+  uint8_t word[kDirect];
+  UnicodeTables() {
+    for (uint32_t c = 0; c < kDirect; ++c) {
+      lower[c] = static_cast<uint16_t>(c);
+      word[c] = 0;
+    }
+    for (const auto& p : kLowerPairs) {
+      if (p[0] < kDirect) lower[p[0]] = static_cast<uint16_t>(p[1]);
+    }
+    for (const auto& r : kWordRanges) {
+      for (uint32_t c = r[0]; c <= r[1] && c < kDirect; ++c) word[c] = 1;
+    }
+  }
+};
+const UnicodeTables& Tables() {
+  static const UnicodeTables tables;
+  return tables;
+}
+
+uint32_t LowerCodePoint(uint32_t cp) {
+  if (cp < kDirect) return Tables().lower[cp];
+  size_t lo = 0, hi = sizeof(kLowerPairs) / sizeof(kLowerPairs[0]);
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (kLowerPairs[mid][0] < cp) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < sizeof(kLowerPairs) / sizeof(kLowerPairs[0]) && kLowerPairs[lo][0] == cp) return kLowerPairs[lo][1];
+  return cp;
+}
+
+template <size_t N>
+bool InRanges(const uint32_t (&ranges)[N][2], uint32_t cp) {
+  size_t lo = 0, hi = N;
+  while (lo < hi) {  // first range whose end >= cp
+    size_t mid = (lo + hi) / 2;
+    if (ranges[mid][1] < cp) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < N && ranges[lo][0] <= cp;
+}
+
+bool IsWordCodePoint(uint32_t cp) {
+  if (cp < kDirect) return Tables().word[cp] != 0;
+  return InRanges(kWordRanges, cp);
+}
+
+// Python's Final_Sigma rule (unicodeobject.c handle_capital_sigma): the
+// capital sigma at text[pos] lowers to final sigma iff, skipping
+// case-ignorable characters, a cased character precedes it and none follows.
+bool IsFinalSigma(const unsigned char* base, const unsigned char* end, const unsigned char* pos) {
+  uint32_t cp = 0;
+  bool before = false;
+  const unsigned char* q = pos;
+  while (q > base) {
+    const unsigned char* s = q - 1;
+    while (s > base && (*s & 0xC0) == 0x80 && q - s < 4) --s;
+    if (DecodeUtf8(s, q, &cp) != static_cast<size_t>(q - s)) break;  // invalid: not cased
+    q = s;
+    if (InRanges(kCaseIgnorableRanges, cp)) continue;
+    before = InRanges(kCasedRanges, cp);
+    break;
+  }
+  if (!before) return false;
+  q = pos + 2;  // U+03A3 is two bytes
+  while (q < end) {
+    size_t len = DecodeUtf8(q, end, &cp);
+    if (len == 0) return true;
+    q += len;
+    if (InRanges(kCaseIgnorableRanges, cp)) continue;
+    return !InRanges(kCasedRanges, cp);
+  }
+  return true;
+}
+
+// ---- the two tokenizers ----------------------------------------------------
+// Both call emit(begin, end, normalized) for every word, where normalized is
+// the normalised bytes (may alias the input when nothing changed).
+template <typename Emit>
+void TokenizeLmEval(std::string_view text, Emit&& emit) {
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = base + text.size();
+  const unsigned char* p = base;
+  std::string scratch;
+  while (p < end) {
+    // Skip whitespace.
+    for (;;) {
+      if (p >= end) return;
+      uint8_t k = kClass[*p];
+      if (k == kSpace) { ++p; continue; }
+      if (k == kHigh) {
+        size_t s = UnicodeSpaceLen(p, end);
+        if (s) { p += s; continue; }
+      }
+      break;
+    }
+    const unsigned char* begin = p;
+    bool rewrite = false;
+    for (; p < end; ++p) {
+      uint8_t k = kClass[*p];
+      if (k == kKeep || k == kCtrl) continue;
+      if (k == kSpace) break;
+      if (k == kHigh) {
+        if (UnicodeSpaceLen(p, end)) break;
+        continue;
+      }
+      rewrite = true;  // upper or punctuation
+    }
+    if (!rewrite) {
+      emit(begin - base, p - base, std::string_view(reinterpret_cast<const char*>(begin), p - begin));
+      continue;
+    }
+    scratch.clear();
+    for (const unsigned char* q = begin; q < p; ++q) {
+      uint8_t k = kClass[*q];
+      if (k == kPunct) continue;
+      scratch.push_back(static_cast<char>(k == kUpper ? (*q | 0x20) : *q));
+    }
+    if (!scratch.empty()) emit(begin - base, p - base, std::string_view(scratch));
+  }
+}
+
+template <typename Emit>
+void TokenizeWords(std::string_view text, Emit&& emit) {
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = base + text.size();
+  const unsigned char* p = base;
+  std::string scratch;
+  while (p < end) {
+    // A word: a run of code points that are \w after lowering. Words that
+    // lowering leaves unchanged are hashed from the input bytes directly.
+    const unsigned char* begin = p;
+    bool copying = false;
+    const unsigned char* q = p;
+    while (q < end) {
+      unsigned char c = *q;
+      if (c < 0x80) {
+        uint8_t k = kClass[c];
+        if (!(k == kKeep || k == kUpper || c == '_')) break;
+        if (k == kUpper && !copying) {
+          scratch.assign(reinterpret_cast<const char*>(begin), q - begin);
+          copying = true;
+        }
+        if (copying) scratch.push_back(static_cast<char>(k == kUpper ? (c | 0x20) : c));
+        ++q;
+        continue;
+      }
+      uint32_t cp;
+      size_t len = DecodeUtf8(q, end, &cp);
+      if (len == 0) break;
+      uint32_t low = LowerCodePoint(cp);
+      if (!IsWordCodePoint(low)) break;
+      if (cp == 0x3A3 && IsFinalSigma(base, end, q)) low = 0x3C2;
+      if (low != cp && !copying) {
+        scratch.assign(reinterpret_cast<const char*>(begin), q - begin);
+        copying = true;
+      }
+      if (copying) AppendUtf8(low, &scratch);
+      q += len;
+      if (cp == 0x130) break;  // lowers to "i" + U+0307, which is not \w
+    }
+    if (q > begin) {
+      if (!copying) emit(begin - base, q - base, std::string_view(reinterpret_cast<const char*>(begin), q - begin));
+      else emit(begin - base, q - base, std::string_view(scratch));
+      p = q;
+      continue;
+    }
+    // p is a separator: skip one character.
+    uint32_t cp;
+    size_t len = *p < 0x80 ? 1 : DecodeUtf8(p, end, &cp);
+    p += len ? len : 1;
+  }
+}
+
+template <typename Emit>
+void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
+  if (mode == NormalizationMode::kLmEval) TokenizeLmEval(text, emit);
+  else TokenizeWords(text, emit);
+}
+
+}  // namespace
+
+const char* NormalizationModeName(NormalizationMode mode) {
+  return mode == NormalizationMode::kLmEval ? "lm-eval" : "words";
+}
+
+bool ParseNormalizationMode(std::string_view name, NormalizationMode* mode) {
+  if (name == "words") { *mode = NormalizationMode::kWords; return true; }
+  if (name == "lm-eval" || name == "lm_eval" || name == "lmeval") { *mode = NormalizationMode::kLmEval; return true; }
+  return false;
+}
+
+void WordTokenizer::Tokenize(std::string_view text, std::vector<Word>* out) const {
+  out->clear();
+  TokenizeAny(mode_, text, [out](size_t b, size_t e, std::string_view w) {
+    out->push_back(Word{HashWord(w), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
+  });
+}
+
+void WordTokenizer::NormalizedWords(std::string_view text, std::vector<std::string>* out) const {
+  out->clear();
+  TokenizeAny(mode_, text, [out](size_t, size_t, std::string_view w) { out->emplace_back(w); });
+}
+
+std::string WordTokenizer::Normalize(std::string_view text) const {
+  std::string out;
+  TokenizeAny(mode_, text, [&out](size_t, size_t, std::string_view w) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(w);
+  });
+  return out;
+}
+
+uint64_t HashWord(std::string_view normalized_word) {
+  return XXH3_64bits(normalized_word.data(), normalized_word.size());
+}
+
+uint64_t HashNgram(const uint64_t* word_hashes, size_t n) {
+  static_assert(std::endian::native == std::endian::little, "hashes are little-endian u64s");
+  return XXH3_64bits(word_hashes, n * sizeof(uint64_t));
+}
+
+uint64_t HashWordNgram(const Word* words, size_t n) {
+  uint64_t buf[64];
+  if (n <= 64) {
+    for (size_t i = 0; i < n; ++i) buf[i] = words[i].hash;
+    return HashNgram(buf, n);
+  }
+  std::vector<uint64_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = words[i].hash;
+  return HashNgram(v.data(), n);
+}
+
+void ShingleHashes(std::string_view text, const ShingleOptions& options, std::vector<uint64_t>* out) {
+  out->clear();
+  const size_t n = std::max(1u, options.n);
+  if (options.kind == ShingleKind::kChar) {
+    std::string norm = WordTokenizer(options.mode).Normalize(text);
+    if (norm.empty()) return;
+    if (norm.size() <= n) {
+      out->push_back(HashWord(norm));
+      return;
+    }
+    out->reserve(norm.size() - n + 1);
+    for (size_t i = 0; i + n <= norm.size(); ++i) out->push_back(HashWord(std::string_view(norm).substr(i, n)));
+    return;
+  }
+  if (options.kind != ShingleKind::kWord) return;  // token shingles: TokenShingleHashes
+  std::vector<uint64_t> hashes;
+  TokenizeAny(options.mode, text, [&hashes](size_t, size_t, std::string_view w) { hashes.push_back(HashWord(w)); });
+  if (hashes.empty()) return;
+  if (hashes.size() < n) {
+    out->push_back(HashNgram(hashes.data(), hashes.size()));
+    return;
+  }
+  out->reserve(hashes.size() - n + 1);
+  for (size_t i = 0; i + n <= hashes.size(); ++i) out->push_back(HashNgram(hashes.data() + i, n));
+}
+
+void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out) {
+  out->clear();
+  n = std::max(1u, n);
+  if (count == 0) return;
+  if (count < n) {
+    out->push_back(XXH3_64bits(tokens, count * sizeof(uint32_t)));
+    return;
+  }
+  out->reserve(count - n + 1);
+  for (size_t i = 0; i + n <= count; ++i) out->push_back(XXH3_64bits(tokens + i, n * sizeof(uint32_t)));
+}
+
+}  // namespace dedupdb

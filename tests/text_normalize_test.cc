@@ -1,0 +1,251 @@
+// Text normalisation against Python as the oracle: kLmEval must equal
+// ngram_overlap_reference.py's words() (translate + str.split()), kWords must
+// equal minhash_reference.py's re.findall(r"\w+", text.lower()).
+#include "index/text_normalize.h"
+
+#include <gtest/gtest.h>
+#include <xxhash.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/test_util.h"
+
+namespace dedupdb {
+namespace {
+
+using test::RunCommand;
+using test::TempDir;
+using test::WriteFile;
+
+// Hand-crafted edge cases (UTF-8).
+std::vector<std::string> EdgeCases() {
+  return {
+      "",
+      " ",
+      "\t\n\r\v\f  ",
+      "Hello, World!",
+      "hello world",
+      "It's a well-known fact: e-mail (E-Mail) costs $5.00; 100% (!!)",
+      "  multiple   spaces\t\ttabs\n\nnewlines  ",
+      "---- *** ,,, ...",  // only punctuation
+      "a-b a - b a--b -a- _under_score_",
+      "\xC2\xA0nbsp\xC2\xA0sep\xE2\x80\x83" "em\xE2\x80\x89thin\xE3\x80\x80ideo\xE2\x80\xA8ls\xE2\x80\xA9ps",
+      "x\x1cy\x1dz\x1eq\x1fr\xC2\x85nel\xE1\x9A\x80ogham\xE2\x80\xAFnnbsp\xE2\x81\x9Fmm",
+      "zero\xE2\x80\x8Bwidth joiner\xE2\x80\x8D here",  // ZWSP/ZWJ: not whitespace
+      "Caf\xC3\xA9 na\xC3\xAFve \xC3\x89" "COLE \xC3\x85ngstr\xC3\xB6m \xC3\x9F STRASSE",
+      "\xC5\x81\xC3\xB3" "d\xC5\xBA \xC5\xBB\xC3\xB3\xC5\x82w \xC4\xB0stanbul \xC4\xB1\xC4\xB0I",
+      "\xCE\x9F\xCE\x94\xCE\x9F\xCE\xA3 \xCE\xA3 \xCE\xA3\xCE\x91\xCE\xA3. \xCE\x91\xCE\xA3\xCE\xA3\xCE\x9F\xCE\xA3!",
+      "\xD0\x9F\xD0\xA0\xD0\x98\xD0\x92\xD0\x95\xD0\xA2, \xD0\xBC\xD0\xB8\xD1\x80! \xD0\x81\xD0\xBB\xD0\xBA\xD0\xB0",
+      "\xE2\x80\x9C" "curly quotes\xE2\x80\x9D \xE2\x80\x94 em\xE2\x80\x94" "dash \xC2\xAB" "guillemets\xC2\xBB \xC2\xBFQu\xC3\xA9?",
+      "\xE4\xB8\xAD\xE6\x96\x87\xE3\x80\x82\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xEF\xBC\x8C\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4",
+      "emoji \xF0\x9F\x98\x80 smile\xF0\x9F\x98\x80" "x \xC2\xB2 \xC2\xBD \xE2\x85\xA0 \xE2\x91\xA0",
+      "e\xCC\x81 decomposed cafe\xCC\x81",
+      "x\xC2\xB7y \xC2\xA9 2024 \xC3\x97 \xC3\xB7 \xC2\xB5m \xC2\xAA\xC2\xBA",
+      "MiXeD CaSe WoRdS 123ABC abc_DEF",
+      "tab\tinside\x0bvt\x0c" "ff",
+      "ctrl\x01" "char\x7f" "del",
+      "A. B. C. D. E. F. G. H. I. J. K. L. M. N.",
+  };
+}
+
+// Random strings over an alphabet that mixes every class of interest.
+std::vector<std::string> RandomCases(size_t count, uint32_t seed) {
+  static const std::vector<std::string> alphabet = {
+      "a", "b", "Z", "Q", "0", "7", "_", "-", ".", ",", "'", "!", " ", "  ", "\t", "\n",
+      "\xC3\xA9", "\xC3\x89", "\xCE\xA3", "\xCF\x83", "\xD0\x96", "\xD0\xB6", "\xC2\xA0", "\xE2\x80\x83",
+      "\xE2\x80\x94", "\xE2\x80\x9C", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", "\xC4\xB0", "\xC5\x81", "\x1f", "\xE3\x80\x80"};
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < count; ++i) {
+    std::string s;
+    size_t len = rng() % 40;
+    for (size_t j = 0; j < len; ++j) s += alphabet[rng() % alphabet.size()];
+    out.push_back(s);
+  }
+  return out;
+}
+
+// Runs the Python oracle: one input per line (JSON-escaped), one output line
+// per input with the words separated by U+001F (never inside a word).
+std::vector<std::vector<std::string>> PythonWords(const std::vector<std::string>& cases, bool lm_eval) {
+  TempDir dir;
+  std::string input;
+  for (const std::string& c : cases) {
+    std::string hex;
+    for (unsigned char ch : c) {
+      static const char* digits = "0123456789abcdef";
+      hex.push_back(digits[ch >> 4]);
+      hex.push_back(digits[ch & 15]);
+    }
+    input += hex + "\n";
+  }
+  WriteFile(dir.Sub("in.txt"), input);
+  const char* script = R"PY(
+import re, string, sys
+TABLE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase, string.punctuation)
+WORD = re.compile(r"\w+", re.UNICODE)
+lm = sys.argv[2] == "lm"
+out = []
+for line in open(sys.argv[1]):
+    text = bytes.fromhex(line.strip()).decode("utf-8")
+    ws = text.translate(TABLE).split() if lm else WORD.findall(text.lower())
+    out.append("\x1f".join(ws).encode("utf-8").hex())
+sys.stdout.write("\n".join(out) + "\n")
+)PY";
+  WriteFile(dir.Sub("oracle.py"), script);
+  std::string out, err;
+  int rc = RunCommand({"/usr/bin/python3", dir.Sub("oracle.py"), dir.Sub("in.txt"), lm_eval ? "lm" : "words"}, &out, &err);
+  EXPECT_EQ(rc, 0) << err;
+  std::vector<std::vector<std::string>> result;
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    if (nl == std::string::npos) nl = out.size();
+    std::string hex = out.substr(pos, nl - pos), bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    std::vector<std::string> words;
+    size_t s = 0;
+    if (!bytes.empty()) {
+      for (;;) {
+        size_t e = bytes.find('\x1f', s);
+        words.push_back(bytes.substr(s, e == std::string::npos ? std::string::npos : e - s));
+        if (e == std::string::npos) break;
+        s = e + 1;
+      }
+    }
+    result.push_back(words);
+    pos = nl + 1;
+  }
+  return result;
+}
+
+void CheckAgainstPython(NormalizationMode mode, const std::vector<std::string>& cases) {
+  auto expected = PythonWords(cases, mode == NormalizationMode::kLmEval);
+  ASSERT_EQ(expected.size(), cases.size());
+  WordTokenizer tok(mode);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::vector<std::string> words;
+    tok.NormalizedWords(cases[i], &words);
+    EXPECT_EQ(words, expected[i]) << NormalizationModeName(mode) << " case " << i << ": \"" << cases[i] << "\"";
+    // Tokenize agrees with NormalizedWords: hashes of the same strings, and
+    // spans that lie inside the text in increasing order.
+    std::vector<Word> toks;
+    tok.Tokenize(cases[i], &toks);
+    ASSERT_EQ(toks.size(), words.size());
+    uint32_t last_end = 0;
+    for (size_t j = 0; j < toks.size(); ++j) {
+      EXPECT_EQ(toks[j].hash, XXH3_64bits(words[j].data(), words[j].size()));
+      EXPECT_LE(last_end, toks[j].begin);
+      EXPECT_LT(toks[j].begin, toks[j].end);
+      EXPECT_LE(toks[j].end, cases[i].size());
+      last_end = toks[j].end;
+    }
+  }
+}
+
+TEST(TextNormalize, LmEvalMatchesPythonOnEdgeCases) { CheckAgainstPython(NormalizationMode::kLmEval, EdgeCases()); }
+TEST(TextNormalize, WordsMatchesPythonOnEdgeCases) { CheckAgainstPython(NormalizationMode::kWords, EdgeCases()); }
+TEST(TextNormalize, LmEvalMatchesPythonOnRandomStrings) {
+  CheckAgainstPython(NormalizationMode::kLmEval, RandomCases(test::Scaled(2000, 300), 7));
+}
+TEST(TextNormalize, WordsMatchesPythonOnRandomStrings) {
+  CheckAgainstPython(NormalizationMode::kWords, RandomCases(test::Scaled(2000, 300), 11));
+}
+
+TEST(TextNormalize, SpansCoverOriginalWords) {
+  WordTokenizer lm(NormalizationMode::kLmEval);
+  std::string text = "  Hello,\xC2\xA0World!  x";
+  std::vector<Word> w;
+  lm.Tokenize(text, &w);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(text.substr(w[0].begin, w[0].end - w[0].begin), "Hello,");
+  EXPECT_EQ(text.substr(w[1].begin, w[1].end - w[1].begin), "World!");
+  EXPECT_EQ(text.substr(w[2].begin, w[2].end - w[2].begin), "x");
+  EXPECT_EQ(w[0].hash, HashWord("hello"));
+  WordTokenizer words(NormalizationMode::kWords);
+  words.Tokenize(text, &w);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(text.substr(w[0].begin, w[0].end - w[0].begin), "Hello");
+  EXPECT_EQ(w[1].hash, HashWord("world"));
+  EXPECT_EQ(lm.Normalize(" A-b  C. "), "ab c");
+}
+
+TEST(TextNormalize, InvalidUtf8NeverCrashesAndStaysInBounds) {
+  std::mt19937 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 32, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    for (NormalizationMode m : {NormalizationMode::kWords, NormalizationMode::kLmEval}) {
+      std::vector<Word> w;
+      WordTokenizer(m).Tokenize(s, &w);
+      for (const Word& x : w) {
+        ASSERT_LT(x.begin, x.end);
+        ASSERT_LE(x.end, s.size());
+      }
+    }
+  }
+}
+
+TEST(TextNormalize, NgramHashesAreXxh3OfWordHashes) {
+  uint64_t h[3] = {HashWord("a"), HashWord("b"), HashWord("c")};
+  unsigned char bytes[24];
+  for (int i = 0; i < 3; ++i)
+    for (int b = 0; b < 8; ++b) bytes[i * 8 + b] = static_cast<unsigned char>(h[i] >> (8 * b));
+  EXPECT_EQ(HashNgram(h, 3), XXH3_64bits(bytes, 24));
+  Word w[3] = {{h[0], 0, 1}, {h[1], 2, 3}, {h[2], 4, 5}};
+  EXPECT_EQ(HashWordNgram(w, 3), HashNgram(h, 3));
+  EXPECT_NE(HashNgram(h, 2), HashNgram(h + 1, 2));
+}
+
+TEST(TextNormalize, ShingleHashesWordMode) {
+  ShingleOptions opt;
+  opt.n = 3;
+  opt.mode = NormalizationMode::kLmEval;
+  std::vector<uint64_t> out;
+  ShingleHashes("A b, C d!", opt, &out);
+  uint64_t h[4] = {HashWord("a"), HashWord("b"), HashWord("c"), HashWord("d")};
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], HashNgram(h, 3));
+  EXPECT_EQ(out[1], HashNgram(h + 1, 3));
+  ShingleHashes("A b", opt, &out);  // shorter than n: one shingle of all words
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], HashNgram(h, 2));
+  ShingleHashes(" ... ", opt, &out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(TextNormalize, ShingleHashesCharAndTokenMode) {
+  ShingleOptions opt;
+  opt.kind = ShingleKind::kChar;
+  opt.n = 4;
+  std::vector<uint64_t> out;
+  ShingleHashes("Ab, CD", opt, &out);  // normalised "ab cd"
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], XXH3_64bits("ab c", 4));
+  EXPECT_EQ(out[1], XXH3_64bits("b cd", 4));
+  ShingleHashes("Ab", opt, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], XXH3_64bits("ab", 2));
+  uint32_t toks[4] = {5, 6, 7, 8};
+  TokenShingleHashes(toks, 4, 3, &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1], XXH3_64bits(toks + 1, 12));
+  TokenShingleHashes(toks, 2, 3, &out);
+  ASSERT_EQ(out.size(), 1u);
+  TokenShingleHashes(toks, 0, 3, &out);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(TextNormalize, ModeNames) {
+  NormalizationMode m;
+  ASSERT_TRUE(ParseNormalizationMode(NormalizationModeName(NormalizationMode::kLmEval), &m));
+  EXPECT_EQ(m, NormalizationMode::kLmEval);
+  ASSERT_TRUE(ParseNormalizationMode("words", &m));
+  EXPECT_EQ(m, NormalizationMode::kWords);
+  EXPECT_FALSE(ParseNormalizationMode("bogus", &m));
+}
+
+}  // namespace
+}  // namespace dedupdb
