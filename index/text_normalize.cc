@@ -5,6 +5,8 @@
 // copied into a small scratch buffer first.
 #include "index/text_normalize.h"
 
+// Inline XXH3: word hashes are short and called per word.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>
