@@ -1,0 +1,49 @@
+// Batch `count`: thousands of queries answered with the binary searches of
+// all queries across all shards advanced in lockstep. Each step issues every
+// search's suffix-array probe as ONE batch of reads (Env::NewBatchReader:
+// io_uring, pread fallback), then every search's text probe as a second
+// batch, so on a cold index the time is bounded by device IOPS instead of
+// one read latency after another. Identical probes within a step (the top of
+// every binary search is shared by all queries; a query's lower- and
+// upper-bound searches coincide until they split) are read once.
+//
+// Reads go through RandomAccessFile on the index's published files, never the
+// memory maps, so the page cache state is what a cold reader sees.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "index/suffix_array.h"
+#include "storage/env.h"
+#include "storage/status.h"
+
+namespace dedupdb {
+
+struct BatchCountOptions {
+  Env* env = nullptr;              // nullptr = Env::Default()
+  unsigned queue_depth = 256;      // reads in flight (io_uring ring size)
+  bool prefer_io_uring = true;     // false: the pread BatchReader
+  size_t queries_per_wave = 16384; // queries searched together (bounds buffer memory)
+};
+
+struct BatchCountStats {
+  std::string reader;       // "io_uring" or "pread"
+  uint64_t reads = 0;       // reads issued (after de-duplication)
+  uint64_t probes = 0;      // probes requested (before de-duplication)
+  uint64_t batches = 0;     // ReadBatch calls
+  uint64_t bytes_read = 0;
+};
+
+// counts[i] = occurrences of queries[i] summed over shards (same answer as
+// SaShard::FindRange). Each query must be valid for the index
+// (ValidateQuery); an invalid one fails the call naming its index.
+Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries,
+                  const BatchCountOptions& options, std::vector<uint64_t>* counts, BatchCountStats* stats);
+
+// Baseline: the same searches one query at a time, one pread per probe.
+Status SequentialPreadCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries, Env* env,
+                            std::vector<uint64_t>* counts, BatchCountStats* stats);
+
+}  // namespace dedupdb
