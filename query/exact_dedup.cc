@@ -1,0 +1,465 @@
+#include "query/exact_dedup.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <queue>
+
+#include "storage/coding.h"
+#include "storage/file_format.h"
+#include "storage/progress.h"
+
+namespace dedupdb {
+
+static_assert(std::endian::native == std::endian::little, "spill runs are raw little-endian u64s");
+
+bool TableCorpusMap::Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const {
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), pos);
+  if (it == starts_.begin()) return false;
+  size_t i = static_cast<size_t>(it - starts_.begin()) - 1;
+  if (pos >= starts_[i] + lens_[i]) return false;
+  *doc_id = ids_[i];
+  *doc_start = starts_[i];
+  *doc_len = lens_[i];
+  return true;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Lexicographic order of suffixes cut at k bytes; a suffix shorter than k
+// (end of a shard) sorts before its extensions, as in the suffix array.
+inline int CompareKey(const uint8_t* a, uint64_t la, const uint8_t* b, uint64_t lb) {
+  int c = std::memcmp(a, b, std::min(la, lb));
+  if (c != 0) return c;
+  return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+// Read position in one shard's suffix array.
+struct Cursor {
+  SuffixRun run;
+  const CorpusMap* map = nullptr;
+  int tag = 0;  // 1 = the other corpus (across mode)
+  uint64_t i = 0;
+  uint64_t off = 0;
+  const uint8_t* ptr = nullptr;
+  uint64_t len = 0;  // min(k, bytes to the end of the shard)
+
+  static constexpr uint64_t kPrefetch = 24;
+  bool Load(uint64_t k) {
+    if (i >= run.sa_size) return false;
+    off = DecodeUnsigned(run.sa + i * run.sa_width, run.sa_width);
+    if (i + kPrefetch < run.sa_size) {
+      // SA order is random order in the text: fetch ahead to hide the misses.
+      __builtin_prefetch(run.text + DecodeUnsigned(run.sa + (i + kPrefetch) * run.sa_width, run.sa_width));
+    }
+    ptr = run.text + off;
+    len = std::min<uint64_t>(k, run.text_size - off);
+    return true;
+  }
+  uint64_t pos() const { return run.global_base + off; }
+};
+
+// Sorted positions with bounded memory: a buffer that is sorted and written
+// to a run file when full; Merge() streams the union of all runs in order.
+class PositionSpiller {
+ public:
+  PositionSpiller(Env* env, std::string dir, uint64_t memory_bytes)
+      : env_(env), dir_(std::move(dir)), cap_(std::max<uint64_t>(memory_bytes / 8, 1024)) {}
+  ~PositionSpiller() {
+    for (const std::string& p : paths_) env_->RemoveFile(p);
+  }
+  Status Add(uint64_t p) {
+    buf_.push_back(p);
+    if (buf_.size() >= cap_) return Spill();
+    return Status::OK();
+  }
+  uint64_t runs() const { return paths_.size(); }
+  uint64_t spilled() const { return spilled_; }
+
+  template <typename Fn>
+  Status Merge(Fn&& fn) {
+    SortUnique();
+    std::vector<std::unique_ptr<EnvelopedFile>> files;
+    struct Src {
+      const uint64_t* p;
+      const uint64_t* end;
+    };
+    std::vector<Src> srcs;
+    for (const std::string& path : paths_) {
+      std::unique_ptr<EnvelopedFile> f;
+      DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(env_, path, FileKind::kGeneric, 1, &f));
+      f->map().Advise(MappedFile::Access::kSequential);
+      std::string_view b = f->body();
+      if (b.size() % 8 != 0) return Status::Corruption(path + ": spill run size is not a multiple of 8");
+      const auto* p = reinterpret_cast<const uint64_t*>(b.data());
+      srcs.push_back(Src{p, p + b.size() / 8});
+      files.push_back(std::move(f));
+    }
+    srcs.push_back(Src{buf_.data(), buf_.data() + buf_.size()});
+    auto greater = [&](size_t a, size_t b) { return *srcs[a].p > *srcs[b].p; };
+    std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
+    for (size_t i = 0; i < srcs.size(); ++i)
+      if (srcs[i].p != srcs[i].end) heap.push(i);
+    bool have_last = false;
+    uint64_t last = 0;
+    while (!heap.empty()) {
+      size_t i = heap.top();
+      heap.pop();
+      uint64_t v = *srcs[i].p++;
+      if (srcs[i].p != srcs[i].end) heap.push(i);
+      if (have_last && v == last) continue;
+      have_last = true;
+      last = v;
+      DEDUPDB_RETURN_IF_ERROR(fn(v));
+    }
+    return Status::OK();
+  }
+
+ private:
+  void SortUnique() {
+    std::sort(buf_.begin(), buf_.end());
+    buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
+  }
+  Status Spill() {
+    if (dir_.empty()) {
+      return Status::InvalidArgument("exact dedup: more than " + std::to_string(cap_ * 8) +
+                                     " bytes of positions to remove and no directory for spill files");
+    }
+    SortUnique();
+    std::string path = JoinPath(dir_, "spill-" + std::to_string(paths_.size()) + ".run");
+    std::unique_ptr<FileBuilder> b;
+    DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, 1, &b));
+    paths_.push_back(path);
+    DEDUPDB_RETURN_IF_ERROR(
+        b->Append(std::string_view(reinterpret_cast<const char*>(buf_.data()), buf_.size() * 8)));
+    DEDUPDB_RETURN_IF_ERROR(b->Finish());
+    spilled_ += buf_.size();
+    buf_.clear();
+    return Status::OK();
+  }
+
+  Env* env_;
+  std::string dir_;
+  uint64_t cap_;
+  std::vector<uint64_t> buf_;
+  std::vector<std::string> paths_;
+  uint64_t spilled_ = 0;
+};
+
+// Top repeated spans: a bounded pool of the highest-count groups, merged at
+// the end into spans (consecutive windows with equal counts).
+class TopSpans {
+ public:
+  explicit TopSpans(size_t n) : n_(n), cap_(std::max<size_t>(256, 64 * n)) {}
+  void Offer(uint64_t count, uint64_t other, uint64_t pos, const uint8_t* ptr, uint64_t avail) {
+    if (n_ == 0) return;
+    if (pool_.size() == cap_ && count <= pool_.front().count) return;
+    pool_.push_back(Cand{count, other, pos, ptr, avail});
+    std::push_heap(pool_.begin(), pool_.end(), Greater);
+    if (pool_.size() > cap_) {
+      std::pop_heap(pool_.begin(), pool_.end(), Greater);
+      pool_.pop_back();
+    }
+  }
+  std::vector<RepeatedSpan> Take(uint64_t k) {
+    std::sort(pool_.begin(), pool_.end(), [](const Cand& a, const Cand& b) {
+      return a.count != b.count ? a.count > b.count : a.pos < b.pos;
+    });
+    std::vector<RepeatedSpan> spans;
+    std::vector<const Cand*> heads;
+    for (const Cand& c : pool_) {
+      if (!spans.empty() && c.count == spans.back().count && c.other == spans.back().other_count &&
+          c.pos <= spans.back().position + spans.back().length && c.pos >= spans.back().position) {
+        spans.back().length = std::max(spans.back().length, c.pos + k - spans.back().position);
+        continue;
+      }
+      spans.push_back(RepeatedSpan{c.count, c.other, c.pos, k, {}});
+      heads.push_back(&c);
+    }
+    for (size_t i = 0; i < spans.size(); ++i) {
+      uint64_t n = std::min<uint64_t>({spans[i].length, heads[i]->avail, 200});
+      spans[i].text.assign(reinterpret_cast<const char*>(heads[i]->ptr), n);
+    }
+    std::stable_sort(spans.begin(), spans.end(), [](const RepeatedSpan& a, const RepeatedSpan& b) {
+      return a.count != b.count ? a.count > b.count : a.length > b.length;
+    });
+    if (spans.size() > n_) spans.resize(n_);
+    return spans;
+  }
+
+ private:
+  struct Cand {
+    uint64_t count, other, pos;
+    const uint8_t* ptr;
+    uint64_t avail;
+  };
+  static bool Greater(const Cand& a, const Cand& b) { return a.count > b.count; }
+  size_t n_, cap_;
+  std::vector<Cand> pool_;  // min-heap on count
+};
+
+// The group state machine: O(1) memory however many copies a window has.
+class GroupScanner {
+ public:
+  GroupScanner(const ExactDedupOptions& o, bool across, PositionSpiller* out, TopSpans* top, ExactDedupStats* st)
+      : k_(o.min_len), keep_(o.keep), across_(across), out_(out), top_(top), st_(st) {}
+
+  // Members arrive in merged order (non-decreasing k-prefix).
+  Status Add(const Cursor& c) {
+    if (!open_ || CompareKey(c.ptr, c.len, key_, key_len_) != 0) {
+      DEDUPDB_RETURN_IF_ERROR(Close());
+      open_ = true;
+      key_ = c.ptr;
+      key_len_ = c.len;
+      members_ = 0;
+      valid_self_ = valid_other_ = 0;
+    }
+    if (key_len_ < k_) return Status::OK();  // runs into the end of a shard: never a whole window
+    if (++members_ == 1) {
+      // Most groups have one member: defer the document lookup until a second arrives.
+      pending_ = Member{c.pos(), c.tag, c.map, c.ptr, c.run.text_size - c.off};
+      return Status::OK();
+    }
+    if (members_ == 2) DEDUPDB_RETURN_IF_ERROR(Visit(pending_));
+    return Visit(Member{c.pos(), c.tag, c.map, c.ptr, c.run.text_size - c.off});
+  }
+
+  Status Close() {
+    if (!open_) return Status::OK();
+    open_ = false;
+    if (!across_ && valid_self_ >= 2) {
+      ++st_->repeated_groups;
+      st_->repeated_windows += valid_self_;
+      top_->Offer(valid_self_, 0, min_pos_, min_ptr_, min_avail_);
+    } else if (across_ && valid_self_ > 0 && valid_other_ > 0) {
+      ++st_->repeated_groups;
+      st_->repeated_windows += valid_self_;
+      top_->Offer(valid_self_, valid_other_, min_pos_, min_ptr_, min_avail_);
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Member {
+    uint64_t pos;
+    int tag;
+    const CorpusMap* map;
+    const uint8_t* ptr;
+    uint64_t avail;
+  };
+
+  Status Emit(uint64_t pos) {
+    ++st_->removed_windows;
+    return out_->Add(pos);
+  }
+
+  void SetMin(const Member& m) {
+    min_pos_ = m.pos;
+    min_ptr_ = m.ptr;
+    min_avail_ = m.avail;
+  }
+
+  // One member whose group has >= 2 members. Self/keep-first emits every
+  // valid member but the smallest position seen so far (a smaller one
+  // displaces and emits the old minimum); keep-none emits all once there are
+  // two; across emits self members after an other-corpus member (the merge
+  // orders the other corpus first within a group).
+  Status Visit(const Member& m) {
+    uint64_t doc, start, len;
+    if (!m.map->Locate(m.pos, &doc, &start, &len) || m.pos + k_ > start + len) return Status::OK();
+    if (m.tag == 1) {
+      ++valid_other_;
+      return Status::OK();
+    }
+    ++valid_self_;
+    if (valid_self_ == 1) {
+      SetMin(m);
+      return across_ && valid_other_ > 0 ? Emit(m.pos) : Status::OK();
+    }
+    if (across_) {
+      if (m.pos < min_pos_) SetMin(m);
+      return valid_other_ > 0 ? Emit(m.pos) : Status::OK();
+    }
+    if (keep_ == KeepPolicy::kNone) {
+      if (valid_self_ == 2) DEDUPDB_RETURN_IF_ERROR(Emit(min_pos_));
+      if (m.pos < min_pos_) SetMin(m);
+      return Emit(m.pos);
+    }
+    if (m.pos < min_pos_) {
+      uint64_t old = min_pos_;
+      SetMin(m);
+      return Emit(old);
+    }
+    return Emit(m.pos);
+  }
+
+  uint64_t k_;
+  KeepPolicy keep_;
+  bool across_;
+  PositionSpiller* out_;
+  TopSpans* top_;
+  ExactDedupStats* st_;
+  bool open_ = false;
+  const uint8_t* key_ = nullptr;
+  uint64_t key_len_ = 0;
+  uint64_t members_ = 0, valid_self_ = 0, valid_other_ = 0;
+  Member pending_{};
+  uint64_t min_pos_ = 0;
+  const uint8_t* min_ptr_ = nullptr;
+  uint64_t min_avail_ = 0;
+};
+
+// Merge order of two loaded cursors: k-prefix, then the other corpus first,
+// then shard order (deterministic output).
+inline bool Before(const Cursor& a, size_t ia, const Cursor& b, size_t ib) {
+  int c = CompareKey(a.ptr, a.len, b.ptr, b.len);
+  if (c != 0) return c < 0;
+  if (a.tag != b.tag) return a.tag > b.tag;
+  return ia < ib;
+}
+
+// Binary min-heap of cursor indices with in-place replacement of the top.
+class CursorHeap {
+ public:
+  explicit CursorHeap(std::vector<Cursor>* cs) : cs_(*cs) {}
+  void Push(size_t i) {
+    h_.push_back(i);
+    size_t j = h_.size() - 1;
+    while (j > 0) {
+      size_t p = (j - 1) / 2;
+      if (!Less(h_[j], h_[p])) break;
+      std::swap(h_[j], h_[p]);
+      j = p;
+    }
+  }
+  bool empty() const { return h_.empty(); }
+  size_t top() const { return h_[0]; }
+  void PopTop() {
+    h_[0] = h_.back();
+    h_.pop_back();
+    SiftDown();
+  }
+  // The top cursor advanced in place: restore heap order.
+  void SiftDown() {
+    size_t j = 0, n = h_.size();
+    for (;;) {
+      size_t l = 2 * j + 1, r = l + 1, m = j;
+      if (l < n && Less(h_[l], h_[m])) m = l;
+      if (r < n && Less(h_[r], h_[m])) m = r;
+      if (m == j) return;
+      std::swap(h_[j], h_[m]);
+      j = m;
+    }
+  }
+
+ private:
+  bool Less(size_t a, size_t b) const { return Before(cs_[a], a, cs_[b], b); }
+  std::vector<Cursor>& cs_;
+  std::vector<size_t> h_;
+};
+
+}  // namespace
+
+Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
+                           RangeList* ranges, ExactDedupStats* stats) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  const uint64_t k = options.min_len;
+  if (k == 0) return Status::InvalidArgument("exact dedup: --min-len must be at least 1");
+  if (corpus.map == nullptr || (other != nullptr && other->map == nullptr)) {
+    return Status::InvalidArgument("exact dedup: corpus without a position map");
+  }
+  *stats = ExactDedupStats();
+  ranges->clear();
+
+  std::vector<Cursor> cursors;
+  auto add_runs = [&](const SuffixCorpus& c, int tag) {
+    for (const SuffixRun& r : c.runs) {
+      Cursor cur;
+      cur.run = r;
+      cur.map = c.map;
+      cur.tag = tag;
+      cursors.push_back(cur);
+      stats->suffixes += r.sa_size;
+      ++stats->runs;
+    }
+  };
+  add_runs(corpus, 0);
+  if (other != nullptr) add_runs(*other, 1);
+
+  PositionSpiller spiller(env, options.tmp_dir, options.memory_bytes);
+  TopSpans top(options.top_n);
+  GroupScanner scanner(options, other != nullptr, &spiller, &top, stats);
+  ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
+
+  auto t0 = Clock::now();
+  uint64_t done = 0;
+  if (cursors.size() == 1) {
+    // One shard: its suffix array already is the global order.
+    Cursor& c = cursors[0];
+    for (; c.Load(k); ++c.i) {
+      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
+      if ((++done & 0xffff) == 0) meter.Update(done);
+    }
+  } else {
+    CursorHeap heap(&cursors);
+    for (size_t i = 0; i < cursors.size(); ++i)
+      if (cursors[i].Load(k)) heap.Push(i);
+    while (!heap.empty()) {
+      Cursor& c = cursors[heap.top()];
+      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
+      ++c.i;
+      if (c.Load(k)) {
+        heap.SiftDown();
+      } else {
+        heap.PopTop();
+      }
+      if ((++done & 0xffff) == 0) meter.Update(done);
+    }
+  }
+  DEDUPDB_RETURN_IF_ERROR(scanner.Close());
+  meter.Update(done);
+  meter.Finish();
+  stats->merge_seconds = Since(t0);
+
+  // Removed windows in position order -> unions of [p, p + k) -> doc ranges.
+  auto t1 = Clock::now();
+  bool have = false;
+  uint64_t cur_s = 0, cur_e = 0;
+  auto flush = [&]() -> Status {
+    uint64_t doc, start, len;
+    if (!corpus.map->Locate(cur_s, &doc, &start, &len) || cur_e > start + len) {
+      return Status::Corruption("exact dedup: removal interval [" + std::to_string(cur_s) + ", " +
+                                std::to_string(cur_e) + ") does not lie inside one document");
+    }
+    ranges->Add(doc, cur_s - start, cur_e - start);
+    return Status::OK();
+  };
+  DEDUPDB_RETURN_IF_ERROR(spiller.Merge([&](uint64_t p) -> Status {
+    // Overlapping windows are in the same document (each lies inside one);
+    // merely touching ones may not be, so those start a new interval and
+    // Normalize() joins them when they share a document.
+    if (have && p < cur_e) {
+      cur_e = std::max(cur_e, p + k);
+      return Status::OK();
+    }
+    if (have) DEDUPDB_RETURN_IF_ERROR(flush());
+    have = true;
+    cur_s = p;
+    cur_e = p + k;
+    return Status::OK();
+  }));
+  if (have) DEDUPDB_RETURN_IF_ERROR(flush());
+  ranges->Normalize();
+  stats->spill_runs = spiller.runs();
+  stats->spilled_positions = spiller.spilled();
+  stats->top = top.Take(k);
+  stats->collect_seconds = Since(t1);
+  return Status::OK();
+}
+
+}  // namespace dedupdb

@@ -1,0 +1,106 @@
+// Exact-substring dedup (Lee et al. 2022 "deduplicate-text-datasets",
+// GneissWeb, datatrove): find every window of k bytes that occurs more than
+// once in a corpus (self mode) or that also occurs in another corpus (across
+// mode) and turn them into per-document byte ranges to remove.
+//
+// Method (docs/exact_dedup.md): the corpus is indexed by suffix-array shards,
+// each sorted on its own. We k-way merge the shards' suffix arrays, comparing
+// suffixes by their first k bytes only. Every shard is sorted by full suffix,
+// hence by k-prefix, so the merge emits all suffixes in non-decreasing
+// k-prefix order and every set of equal k-prefixes - across all shards - comes
+// out as one contiguous group. A window is repeated iff its group has >= 2
+// members whose window lies inside one document; that is exactly the
+// brute-force definition, so the method is complete by construction.
+// Memory is bounded: one cursor per shard, O(1) state per group (see
+// FindExactDuplicates), and the positions to remove are spilled to sorted run
+// files when they exceed the budget, then merged in position order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "query/range_list.h"
+#include "storage/env.h"
+#include "storage/status.h"
+
+namespace dedupdb {
+
+// One sorted run of suffixes: the suffix array of one shard of a corpus.
+struct SuffixRun {
+  const uint8_t* text = nullptr;  // the shard's bytes (mmapped)
+  uint64_t text_size = 0;
+  const char* sa = nullptr;       // sa_size little-endian offsets into text, sa_width bytes each,
+  unsigned sa_width = 8;          // in lexicographic (unsigned byte) order of the suffixes
+  uint64_t sa_size = 0;
+  uint64_t global_base = 0;       // corpus position of text[0]
+};
+
+// Maps corpus positions to documents (docs occupy increasing, disjoint
+// position ranges; bytes between them, e.g. separators, belong to none).
+class CorpusMap {
+ public:
+  virtual ~CorpusMap() = default;
+  // False if pos lies in no document.
+  virtual bool Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const = 0;
+};
+
+// A CorpusMap over an explicit table of (doc id, start, length), sorted by start.
+class TableCorpusMap : public CorpusMap {
+ public:
+  void Add(uint64_t doc_id, uint64_t start, uint64_t length) {
+    ids_.push_back(doc_id), starts_.push_back(start), lens_.push_back(length);
+  }
+  bool Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const override;
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<uint64_t> ids_, starts_, lens_;
+};
+
+struct SuffixCorpus {
+  std::vector<SuffixRun> runs;  // shards in position order
+  const CorpusMap* map = nullptr;
+};
+
+enum class KeepPolicy { kFirst, kNone };
+
+struct ExactDedupOptions {
+  uint64_t min_len = 100;                 // k in bytes
+  KeepPolicy keep = KeepPolicy::kFirst;   // self mode: keep the earliest copy of each window, or none
+  uint64_t memory_bytes = 256ull << 20;   // budget for buffered positions before spilling
+  std::string tmp_dir;                    // where spill runs go (required if they are needed)
+  size_t top_n = 10;                      // repeated spans to report
+  bool show_progress = false;
+  Env* env = nullptr;                     // nullptr = Env::Default()
+};
+
+// A repeated span for the report: windows with the same occurrence count at
+// consecutive positions are merged, so a long repeated passage shows once.
+struct RepeatedSpan {
+  uint64_t count = 0;        // occurrences in this corpus (self) / in both (across)
+  uint64_t other_count = 0;  // across mode: occurrences in the other corpus
+  uint64_t position = 0;     // corpus position of the earliest-sorted sample
+  uint64_t length = 0;
+  std::string text;          // first 200 bytes
+};
+
+struct ExactDedupStats {
+  uint64_t suffixes = 0;          // suffixes merged (both corpora)
+  uint64_t runs = 0;              // shards merged
+  uint64_t repeated_groups = 0;   // distinct k-windows that count as repeated / matched
+  uint64_t repeated_windows = 0;  // window occurrences in this corpus inside such groups
+  uint64_t removed_windows = 0;   // windows marked for removal
+  uint64_t spill_runs = 0;
+  uint64_t spilled_positions = 0;
+  double merge_seconds = 0, collect_seconds = 0;
+  std::vector<RepeatedSpan> top;
+};
+
+// Self mode when other == nullptr, else across mode (every window of corpus
+// also present in other is removed; keep policy does not apply). ranges gets
+// the normalised span-level result.
+Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
+                           RangeList* ranges, ExactDedupStats* stats);
+
+}  // namespace dedupdb
