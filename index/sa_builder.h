@@ -64,12 +64,35 @@ Status BuildSuffixArrayIndex(const std::string& store_dir, const SaBuildOptions&
 // when `threads` shards are built at once.
 uint64_t ShardCapacityBytes(uint64_t budget, unsigned threads);
 
-// Greedy cut of documents (lengths in symbols; each also takes one separator)
-// into consecutive shards of at most capacity symbols. Returns the first doc
-// index of each shard plus a final entry == lengths.size(). InvalidArgument
-// if one document cannot fit.
-Status PlanShards(const std::vector<uint64_t>& doc_lengths, uint64_t capacity_symbols,
-                  std::vector<uint64_t>* shard_first_doc);
+// One shard of the plan: a run of consecutive documents.
+struct ShardSpan {
+  uint64_t first_doc = 0;
+  uint64_t num_docs = 0;
+  uint64_t num_symbols = 0;     // shard text: document symbols + one separator per doc
+  uint64_t input_begin = 0;     // token mode: first input symbol (index in the token file)
+  uint64_t input_symbols = 0;   // token mode: input symbols consumed (separators present in the input included)
+};
+
+// Greedy, streaming cut of documents into consecutive shards of at most
+// capacity_symbols, where a document of length L costs L + 1 (separator) + 2
+// (its 8-byte doc-table entry). Memory O(shards), not O(docs).
+class ShardPlanner {
+ public:
+  explicit ShardPlanner(uint64_t capacity_symbols) : capacity_(capacity_symbols) {}
+  // Adds the next document (length in symbols). input_symbols = symbols it
+  // occupies in the input stream (token mode: L, or L + 1 with its separator).
+  // InvalidArgument if the document alone exceeds one shard.
+  Status Add(uint64_t length, uint64_t input_symbols = 0);
+  // The shards planned so far (the last one possibly still open).
+  const std::vector<ShardSpan>& shards() const { return shards_; }
+  uint64_t docs() const { return docs_; }
+  static uint64_t Cost(uint64_t length) { return length + 3; }
+
+ private:
+  uint64_t capacity_;
+  uint64_t docs_ = 0, input_pos_ = 0, open_cost_ = 0;
+  std::vector<ShardSpan> shards_;
+};
 
 // Suffix positions (in symbols) in the narrowest divsufsort index type.
 struct SortedSuffixes {
