@@ -39,30 +39,51 @@ inline int CompareKey(const uint8_t* a, uint64_t la, const uint8_t* b, uint64_t 
   return la < lb ? -1 : (la > lb ? 1 : 0);
 }
 
+// Per-corpus facts the scanner needs for each member.
+struct CorpusCtx {
+  const CorpusMap* map = nullptr;
+  unsigned sb = 1;  // symbol bytes
+  bool has_sep = false;
+  uint64_t sep = 0;
+  int tag = 0;      // 1 = the other corpus (across mode)
+};
+
 // Read position in one shard's suffix array.
 struct Cursor {
   SuffixRun run;
-  const CorpusMap* map = nullptr;
-  int tag = 0;  // 1 = the other corpus (across mode)
+  const CorpusCtx* ctx = nullptr;
   uint64_t i = 0;
-  uint64_t off = 0;
+  uint64_t off = 0;  // symbol offset in the shard
   const uint8_t* ptr = nullptr;
-  uint64_t len = 0;  // min(k, bytes to the end of the shard)
+  uint64_t len = 0;  // bytes of min(k, symbols to the end of the shard)
 
   static constexpr uint64_t kPrefetch = 24;
   bool Load(uint64_t k) {
     if (i >= run.sa_size) return false;
+    const unsigned sb = ctx->sb;
     off = DecodeUnsigned(run.sa + i * run.sa_width, run.sa_width);
     if (i + kPrefetch < run.sa_size) {
       // SA order is random order in the text: fetch ahead to hide the misses.
-      __builtin_prefetch(run.text + DecodeUnsigned(run.sa + (i + kPrefetch) * run.sa_width, run.sa_width));
+      __builtin_prefetch(run.text + sb * DecodeUnsigned(run.sa + (i + kPrefetch) * run.sa_width, run.sa_width));
     }
-    ptr = run.text + off;
-    len = std::min<uint64_t>(k, run.text_size - off);
+    ptr = run.text + off * sb;
+    len = std::min<uint64_t>(k, run.text_size - off) * sb;
     return true;
   }
   uint64_t pos() const { return run.global_base + off; }
+  int tag() const { return ctx->tag; }
 };
+
+// True if the k symbols at p contain the separator.
+bool HasSeparator(const uint8_t* p, uint64_t bytes, const CorpusCtx& c) {
+  if (c.sb == 1) return std::memchr(p, static_cast<int>(c.sep), bytes) != nullptr;
+  for (uint64_t i = 0; i < bytes; i += c.sb) {
+    uint64_t v = 0;
+    for (unsigned j = 0; j < c.sb; ++j) v = (v << 8) | p[i + j];
+    if (v == c.sep) return true;
+  }
+  return false;
+}
 
 // Sorted positions with bounded memory: a buffer that is sorted and written
 // to a run file when full; Merge() streams the union of all runs in order.
@@ -166,7 +187,8 @@ class TopSpans {
       pool_.pop_back();
     }
   }
-  std::vector<RepeatedSpan> Take(uint64_t k) {
+  // sb = symbol bytes; sample text is kept for byte corpora only.
+  std::vector<RepeatedSpan> Take(uint64_t k, unsigned sb) {
     std::sort(pool_.begin(), pool_.end(), [](const Cand& a, const Cand& b) {
       return a.count != b.count ? a.count > b.count : a.pos < b.pos;
     });
@@ -182,6 +204,7 @@ class TopSpans {
       heads.push_back(&c);
     }
     for (size_t i = 0; i < spans.size(); ++i) {
+      if (sb != 1) continue;
       uint64_t n = std::min<uint64_t>({spans[i].length, heads[i]->avail, 200});
       spans[i].text.assign(reinterpret_cast<const char*>(heads[i]->ptr), n);
     }
@@ -208,6 +231,7 @@ class GroupScanner {
  public:
   GroupScanner(const ExactDedupOptions& o, bool across, PositionSpiller* out, TopSpans* top, ExactDedupStats* st)
       : k_(o.min_len), keep_(o.keep), across_(across), out_(out), top_(top), st_(st) {}
+  void set_key_bytes(uint64_t b) { key_bytes_ = b; }
 
   // Members arrive in merged order (non-decreasing k-prefix).
   Status Add(const Cursor& c) {
@@ -218,15 +242,16 @@ class GroupScanner {
       key_len_ = c.len;
       members_ = 0;
       valid_self_ = valid_other_ = 0;
+      sep_checked_[0] = sep_checked_[1] = false;
     }
-    if (key_len_ < k_) return Status::OK();  // runs into the end of a shard: never a whole window
+    if (key_len_ < key_bytes_) return Status::OK();  // runs into the end of a shard: never a whole window
     if (++members_ == 1) {
-      // Most groups have one member: defer the document lookup until a second arrives.
-      pending_ = Member{c.pos(), c.tag, c.map, c.ptr, c.run.text_size - c.off};
+      // Most groups have one member: defer the document check until a second arrives.
+      pending_ = Member{c.pos(), c.ctx, c.ptr, (c.run.text_size - c.off) * c.ctx->sb};
       return Status::OK();
     }
     if (members_ == 2) DEDUPDB_RETURN_IF_ERROR(Visit(pending_));
-    return Visit(Member{c.pos(), c.tag, c.map, c.ptr, c.run.text_size - c.off});
+    return Visit(Member{c.pos(), c.ctx, c.ptr, (c.run.text_size - c.off) * c.ctx->sb});
   }
 
   Status Close() {
@@ -247,11 +272,25 @@ class GroupScanner {
  private:
   struct Member {
     uint64_t pos;
-    int tag;
-    const CorpusMap* map;
+    const CorpusCtx* ctx;
     const uint8_t* ptr;
-    uint64_t avail;
+    uint64_t avail;  // bytes to the end of the shard
   };
+
+  // Is the member's window inside one document?
+  bool InsideDoc(const Member& m) {
+    const CorpusCtx& c = *m.ctx;
+    if (c.has_sep) {
+      // Same k-prefix for every member: one check per group and corpus.
+      if (!sep_checked_[c.tag]) {
+        sep_checked_[c.tag] = true;
+        sep_ok_[c.tag] = !HasSeparator(key_, key_bytes_, c);
+      }
+      return sep_ok_[c.tag];
+    }
+    uint64_t doc, start, len;
+    return c.map->Locate(m.pos, &doc, &start, &len) && m.pos + k_ <= start + len;
+  }
 
   Status Emit(uint64_t pos) {
     ++st_->removed_windows;
@@ -270,9 +309,8 @@ class GroupScanner {
   // two; across emits self members after an other-corpus member (the merge
   // orders the other corpus first within a group).
   Status Visit(const Member& m) {
-    uint64_t doc, start, len;
-    if (!m.map->Locate(m.pos, &doc, &start, &len) || m.pos + k_ > start + len) return Status::OK();
-    if (m.tag == 1) {
+    if (!InsideDoc(m)) return Status::OK();
+    if (m.ctx->tag == 1) {
       ++valid_other_;
       return Status::OK();
     }
@@ -299,6 +337,8 @@ class GroupScanner {
   }
 
   uint64_t k_;
+  uint64_t key_bytes_ = 0;  // k * symbol bytes
+  bool sep_checked_[2] = {false, false}, sep_ok_[2] = {false, false};
   KeepPolicy keep_;
   bool across_;
   PositionSpiller* out_;
@@ -319,7 +359,7 @@ class GroupScanner {
 inline bool Before(const Cursor& a, size_t ia, const Cursor& b, size_t ib) {
   int c = CompareKey(a.ptr, a.len, b.ptr, b.len);
   if (c != 0) return c < 0;
-  if (a.tag != b.tag) return a.tag > b.tag;
+  if (a.tag() != b.tag()) return a.tag() > b.tag();
   return ia < ib;
 }
 
@@ -369,6 +409,9 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
                            RangeList* ranges, ExactDedupStats* stats) {
   Env* env = options.env != nullptr ? options.env : Env::Default();
   const uint64_t k = options.min_len;
+  if (corpus.symbol_bytes != 1 && corpus.symbol_bytes != 2 && corpus.symbol_bytes != 4) {
+    return Status::InvalidArgument("exact dedup: symbol width must be 1, 2 or 4 bytes");
+  }
   if (k == 0) return Status::InvalidArgument("exact dedup: --min-len must be at least 1");
   if (corpus.map == nullptr || (other != nullptr && other->map == nullptr)) {
     return Status::InvalidArgument("exact dedup: corpus without a position map");
@@ -376,13 +419,24 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   *stats = ExactDedupStats();
   ranges->clear();
 
+  if (other != nullptr && other->symbol_bytes != corpus.symbol_bytes) {
+    return Status::InvalidArgument("exact dedup: the two corpora have different symbol widths (" +
+                                   std::to_string(corpus.symbol_bytes) + " vs " +
+                                   std::to_string(other->symbol_bytes) + " bytes)");
+  }
+  CorpusCtx ctx[2];
+  auto set_ctx = [&](const SuffixCorpus& c, int tag) {
+    ctx[tag] = CorpusCtx{c.map, c.symbol_bytes, c.has_separator, c.separator, tag};
+  };
+  set_ctx(corpus, 0);
+  if (other != nullptr) set_ctx(*other, 1);
+
   std::vector<Cursor> cursors;
   auto add_runs = [&](const SuffixCorpus& c, int tag) {
     for (const SuffixRun& r : c.runs) {
       Cursor cur;
       cur.run = r;
-      cur.map = c.map;
-      cur.tag = tag;
+      cur.ctx = &ctx[tag];
       cursors.push_back(cur);
       stats->suffixes += r.sa_size;
       ++stats->runs;
@@ -394,6 +448,7 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   PositionSpiller spiller(env, options.tmp_dir, options.memory_bytes);
   TopSpans top(options.top_n);
   GroupScanner scanner(options, other != nullptr, &spiller, &top, stats);
+  scanner.set_key_bytes(k * corpus.symbol_bytes);
   ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
 
   auto t0 = Clock::now();
@@ -457,7 +512,7 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   ranges->Normalize();
   stats->spill_runs = spiller.runs();
   stats->spilled_positions = spiller.spilled();
-  stats->top = top.Take(k);
+  stats->top = top.Take(k, corpus.symbol_bytes);
   stats->collect_seconds = Since(t1);
   return Status::OK();
 }

@@ -27,11 +27,13 @@
 namespace dedupdb {
 
 // One sorted run of suffixes: the suffix array of one shard of a corpus.
+// Positions and lengths are in symbols (1 byte, or 2/4-byte big-endian
+// token ids, so that byte order is symbol order).
 struct SuffixRun {
-  const uint8_t* text = nullptr;  // the shard's bytes (mmapped)
-  uint64_t text_size = 0;
-  const char* sa = nullptr;       // sa_size little-endian offsets into text, sa_width bytes each,
-  unsigned sa_width = 8;          // in lexicographic (unsigned byte) order of the suffixes
+  const uint8_t* text = nullptr;  // the shard's symbols (mmapped)
+  uint64_t text_size = 0;         // in symbols
+  const char* sa = nullptr;       // sa_size little-endian symbol offsets into text, sa_width bytes
+  unsigned sa_width = 8;          // each, in lexicographic (unsigned byte) order of the suffixes
   uint64_t sa_size = 0;
   uint64_t global_base = 0;       // corpus position of text[0]
 };
@@ -61,12 +63,19 @@ class TableCorpusMap : public CorpusMap {
 struct SuffixCorpus {
   std::vector<SuffixRun> runs;  // shards in position order
   const CorpusMap* map = nullptr;
+  unsigned symbol_bytes = 1;
+  // If every document is followed by a separator symbol that never occurs
+  // inside one (the SA index: 0xFF after UTF-8 text), a window is inside one
+  // document iff it contains no separator: checked once per group on the
+  // shared k-prefix instead of a position lookup per copy.
+  bool has_separator = false;
+  uint64_t separator = 0;
 };
 
 enum class KeepPolicy { kFirst, kNone };
 
 struct ExactDedupOptions {
-  uint64_t min_len = 100;                 // k in bytes
+  uint64_t min_len = 100;                 // k in symbols (bytes, or tokens in token mode)
   KeepPolicy keep = KeepPolicy::kFirst;   // self mode: keep the earliest copy of each window, or none
   uint64_t memory_bytes = 256ull << 20;   // budget for buffered positions before spilling
   std::string tmp_dir;                    // where spill runs go (required if they are needed)

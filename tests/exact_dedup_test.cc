@@ -103,6 +103,9 @@ void BuildShards(const Docs& docs, size_t shards, bool separators, unsigned widt
     out->corpus.runs.push_back(r);
   }
   out->corpus.map = &out->map;
+  // With separators, also exercise the per-group separator check instead of the map.
+  out->corpus.has_separator = separators;
+  out->corpus.separator = 0xff;
 }
 
 Docs RandomDocs(std::mt19937_64& rng, size_t n, size_t max_len, int alphabet) {
