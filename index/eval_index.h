@@ -1,0 +1,118 @@
+// Eval n-gram index (FileKind::kEvalIndex): the normalised word n-grams of
+// every example of every benchmark set, hashed (index/text_normalize.h), in a
+// read-only mmapped file mapping each gram hash to the examples it came from.
+// Examples with fewer than n words are one "short gram" of all their words,
+// matched wherever that word sequence occurs (as the lm-eval reference does);
+// they are found through a table of their first-p-word prefixes, p being the
+// shortest short example's length. Layout: docs/format.md, "Decontamination
+// eval index".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/eval_set.h"
+#include "index/text_normalize.h"
+#include "storage/env.h"
+#include "storage/file_format.h"
+#include "storage/status.h"
+
+namespace dedupdb {
+
+constexpr uint32_t kEvalIndexVersion = 1;
+constexpr uint32_t kMaxEvalNgram = 63;
+
+struct EvalIndexOptions {
+  unsigned n = 13;
+  NormalizationMode mode = NormalizationMode::kLmEval;
+  bool show_progress = false;
+};
+
+struct EvalIndexBuildStats {
+  uint64_t sets = 0;
+  uint64_t examples = 0;        // examples with at least one word
+  uint64_t empty_examples = 0;  // skipped: no words (as the reference does)
+  uint64_t short_examples = 0;  // fewer than n words
+  uint64_t grams = 0;           // distinct gram hashes
+  uint64_t postings = 0;
+  uint64_t file_bytes = 0;
+};
+
+// Builds the index over all sets and writes it atomically to out_path
+// (out_path.tmp, fsync, rename, fsync dir).
+Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const EvalIndexOptions& options,
+                      const std::string& out_path, EvalIndexBuildStats* stats);
+
+struct EvalSetInfo {
+  std::string_view name;
+  std::string_view fields;  // comma-separated
+  uint32_t first_example;
+  uint32_t num_examples;
+};
+
+struct EvalExampleInfo {
+  uint32_t set;
+  uint32_t num_words;
+  uint32_t num_grams;  // distinct grams of this example (1 for a short example)
+  std::string_view id;
+  std::string_view text;  // the checked text (fields joined by "\n")
+};
+
+class EvalIndex {
+ public:
+  static constexpr uint32_t kNotFound = UINT32_MAX;
+
+  static Status Open(Env* env, const std::string& path, std::unique_ptr<EvalIndex>* out);
+
+  unsigned n() const { return n_; }
+  NormalizationMode mode() const { return mode_; }
+  uint32_t num_sets() const { return num_sets_; }
+  uint32_t num_examples() const { return num_examples_; }
+  uint64_t num_grams() const { return num_keys_; }
+  const std::string& path() const { return file_->path(); }
+  EvalSetInfo set(uint32_t i) const;
+  EvalExampleInfo example(uint32_t i) const;
+  // Prefix length p of short examples, 0 if there are none.
+  unsigned short_prefix_len() const { return prefix_len_; }
+
+  // Cheap probabilistic pre-check (a bit per hash, no false negatives).
+  bool MayContain(uint64_t hash) const {
+    uint64_t bit = hash & filter_mask_;
+    return (filter_[bit >> 6] >> (bit & 63)) & 1;
+  }
+  void PrefetchFilter(uint64_t hash) const { __builtin_prefetch(&filter_[(hash & filter_mask_) >> 6]); }
+  // Gram id (index into the sorted key table) of a gram hash, or kNotFound.
+  uint32_t FindGram(uint64_t hash) const;
+  // Bit L set for every short-example length L that has this p-word prefix
+  // (0 if none).
+  uint64_t ShortLengthsForPrefix(uint64_t prefix_hash) const;
+  // Examples that contain gram `gram`.
+  const uint32_t* postings_begin(uint32_t gram) const { return postings_ + post_offsets_[gram]; }
+  const uint32_t* postings_end(uint32_t gram) const { return postings_ + post_offsets_[gram + 1]; }
+  uint64_t gram_hash(uint32_t gram) const { return keys_[gram]; }
+
+ private:
+  std::unique_ptr<EnvelopedFile> file_;
+  unsigned n_ = 13;
+  NormalizationMode mode_ = NormalizationMode::kLmEval;
+  uint32_t num_sets_ = 0, num_examples_ = 0;
+  uint64_t num_keys_ = 0, num_postings_ = 0, num_prefixes_ = 0;
+  unsigned prefix_len_ = 0;
+  unsigned dir_bits_ = 0;
+  uint64_t filter_mask_ = 0;
+  const char* sets_ = nullptr;
+  const char* examples_ = nullptr;
+  const uint64_t* keys_ = nullptr;
+  const uint32_t* post_offsets_ = nullptr;
+  const uint32_t* postings_ = nullptr;
+  const uint32_t* dir_ = nullptr;
+  const uint64_t* prefix_keys_ = nullptr;
+  const uint64_t* prefix_masks_ = nullptr;
+  const uint64_t* filter_ = nullptr;
+  std::string_view strings_;
+};
+
+}  // namespace dedupdb
