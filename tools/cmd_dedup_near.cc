@@ -1,0 +1,217 @@
+// dedupdb dedup-near STORE --out DIR [--threshold T] [--exact]
+//                   [--keep first|longest] [--memory 1G] [--name default]
+//                   [--write OUT.jsonl.zst] [--tmp-dir D]
+// Batch near-dedup over the LSH index (query/near_duplicates.h). Writes
+//   DIR/removed.roaring  removed doc ids, a 32-bit CRoaring bitmap in the
+//                        portable serialisation (doc ids are < 2^32 here)
+//   DIR/removed.jsonl    one line per removed doc: doc, id, cluster, kept,
+//                        kept_id, similarity (to the kept doc)
+// and with --write the kept documents as zstd-compressed JSONL {"id","text"}.
+#include <zstd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <roaring/roaring.hh>
+
+#include "query/near_duplicates.h"
+#include "storage/json_writer.h"
+#include "tools/cli_util.h"
+#include "tools/command_registry.h"
+
+namespace {
+
+using namespace dedupdb;
+
+struct Opts {
+  std::string store;
+  std::string out_dir;
+  std::string name = "default";
+  double threshold = -1;
+  bool exact = false;
+  std::string keep = "first";
+  std::string memory = "1G";
+  std::string write;
+  std::string tmp_dir;
+};
+
+// Streams zstd-compressed bytes into a WritableFile.
+class ZstdFileWriter {
+ public:
+  ~ZstdFileWriter() {
+    if (cctx_) ZSTD_freeCCtx(cctx_);
+  }
+  Status Open(Env* env, const std::string& path) {
+    DEDUPDB_RETURN_IF_ERROR(env->NewWritableFile(path, &file_));
+    cctx_ = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, 3);
+    out_.resize(ZSTD_CStreamOutSize());
+    return Status::OK();
+  }
+  Status Write(std::string_view data) { return Pump(data, ZSTD_e_continue); }
+  Status Close() {
+    DEDUPDB_RETURN_IF_ERROR(Pump({}, ZSTD_e_end));
+    DEDUPDB_RETURN_IF_ERROR(file_->Sync());
+    return file_->Close();
+  }
+
+ private:
+  Status Pump(std::string_view data, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in{data.data(), data.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+      size_t rc = ZSTD_compressStream2(cctx_, &out, &in, mode);
+      if (ZSTD_isError(rc)) return Status::IOError(file_->path() + ": zstd: " + ZSTD_getErrorName(rc));
+      DEDUPDB_RETURN_IF_ERROR(file_->Append(std::string_view(out_.data(), out.pos)));
+      if (mode == ZSTD_e_end ? rc == 0 : in.pos == in.size) return Status::OK();
+    }
+  }
+  std::unique_ptr<WritableFile> file_;
+  ZSTD_CCtx* cctx_ = nullptr;
+  std::string out_;
+};
+
+Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult& r, Roaring* removed,
+                    uint64_t* written_docs) {
+  Env* env = store.env();
+  DEDUPDB_RETURN_IF_ERROR(env->CreateDirs(o.out_dir));
+  for (const RemovedDoc& d : r.removed) removed->add(static_cast<uint32_t>(d.doc_id));
+  removed->runOptimize();
+  std::string bits(removed->getSizeInBytes(true), '\0');
+  removed->write(bits.data(), true);
+  DEDUPDB_RETURN_IF_ERROR(WriteFileAtomic(env, JoinPath(o.out_dir, "removed.roaring"), bits));
+
+  std::unique_ptr<WritableFile> jf;
+  DEDUPDB_RETURN_IF_ERROR(env->NewWritableFile(JoinPath(o.out_dir, "removed.jsonl"), &jf));
+  std::string line;
+  for (const RemovedDoc& d : r.removed) {
+    DocMeta a, k;
+    DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d.doc_id, &a));
+    DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d.kept, &k));
+    JsonWriter w;
+    w.BeginObject().Field("doc", d.doc_id).Field("id", a.external_id).Field("cluster", d.cluster);
+    w.Field("kept", d.kept).Field("kept_id", k.external_id).Field("similarity", d.similarity).EndObject();
+    line = w.Take();
+    line += '\n';
+    DEDUPDB_RETURN_IF_ERROR(jf->Append(line));
+  }
+  DEDUPDB_RETURN_IF_ERROR(jf->Sync());
+  DEDUPDB_RETURN_IF_ERROR(jf->Close());
+
+  *written_docs = 0;
+  if (!o.write.empty()) {
+    ZstdFileWriter zw;
+    DEDUPDB_RETURN_IF_ERROR(zw.Open(env, o.write));
+    for (uint64_t d = 0; d < store.num_docs(); ++d) {
+      if (d <= UINT32_MAX && removed->contains(static_cast<uint32_t>(d))) continue;
+      DocMeta meta;
+      DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d, &meta));
+      JsonWriter w;
+      w.BeginObject().Field("id", meta.external_id).Field("text", store.Text(d)).EndObject();
+      line = w.Take();
+      line += '\n';
+      DEDUPDB_RETURN_IF_ERROR(zw.Write(line));
+      ++*written_docs;
+    }
+    DEDUPDB_RETURN_IF_ERROR(zw.Close());
+  }
+  return Status::OK();
+}
+
+int Run(const Opts& o) {
+  const char* cmd = "dedup-near";
+  NearDedupOptions d;
+  d.exact = o.exact;
+  if (o.keep == "first") {
+    d.keep = KeepPolicy::kFirst;
+  } else if (o.keep == "longest") {
+    d.keep = KeepPolicy::kLongest;
+  } else {
+    std::fprintf(stderr, "dedupdb %s: --keep must be first or longest\n", cmd);
+    return cli::kExitUsage;
+  }
+  Status s = cli::ParseSize(o.memory, &d.memory_bytes);
+  if (!s.ok()) {
+    std::fprintf(stderr, "dedupdb %s: --memory: %s\n", cmd, s.message().c_str());
+    return cli::kExitUsage;
+  }
+  if (o.threshold != -1 && !(o.threshold > 0 && o.threshold <= 1)) {
+    std::fprintf(stderr, "dedupdb %s: --threshold must be in (0, 1]\n", cmd);
+    return cli::kExitUsage;
+  }
+  std::unique_ptr<DocStore> store;
+  s = DocStore::Open(o.store, &store);
+  if (!s.ok()) return cli::ReportError(cmd, s);
+  std::unique_ptr<LshIndex> index;
+  s = LshIndex::Open(*store, o.name, &index);
+  if (!s.ok()) return cli::ReportError(cmd, s);
+  d.threshold = o.threshold == -1 ? index->manifest().threshold : o.threshold;
+  d.show_progress = !cli::Globals().quiet;
+  d.env = store->env();
+  s = store->env()->CreateDirs(o.out_dir);
+  d.tmp_dir = o.tmp_dir.empty() ? JoinPath(o.out_dir, "tmp") : o.tmp_dir;
+  if (s.ok()) s = store->env()->CreateDirs(d.tmp_dir);
+  if (!s.ok()) return cli::ReportError(cmd, s);
+  if (index->indexed_docs() < store->num_docs() && !cli::Globals().quiet) {
+    std::fprintf(stderr, "dedupdb %s: note: index covers %llu of %llu docs (run index-lsh to add the rest); "
+                 "unindexed docs are kept\n", cmd, (unsigned long long)index->indexed_docs(),
+                 (unsigned long long)store->num_docs());
+  }
+
+  NearDedupResult r;
+  s = NearDedup(*store, *index, d, &r);
+  if (o.tmp_dir.empty()) store->env()->RemoveTree(d.tmp_dir);
+  if (!s.ok()) return cli::ReportError(cmd, s);
+  Roaring removed;
+  uint64_t written = 0;
+  s = WriteOutputs(o, *store, r, &removed, &written);
+  if (!s.ok()) return cli::ReportError(cmd, s);
+
+  if (cli::Globals().json) {
+    JsonWriter w;
+    w.BeginObject().Field("ok", true).Field("command", cmd).Field("threshold", d.threshold);
+    w.Field("verification", o.exact ? "exact" : "estimated").Field("keep", o.keep);
+    w.Field("docs", r.docs).Field("candidate_pairs", r.candidate_pairs).Field("pair_records", r.pair_records);
+    w.Field("verified_pairs", r.verified_pairs).Field("accepted_pairs", r.accepted_pairs);
+    w.Field("skipped_pairs", r.skipped_pairs).Field("clusters", r.clusters);
+    w.Field("removed_docs", static_cast<uint64_t>(r.removed.size())).Field("removed_bytes", r.removed_bytes);
+    w.Field("memory_budget", d.memory_bytes).Field("spill_files", static_cast<uint64_t>(r.spill_files));
+    w.Field("spilled_bytes", r.spilled_bytes).Field("seconds", r.seconds);
+    w.Field("removed_bitmap", JoinPath(o.out_dir, "removed.roaring"));
+    w.Field("removed_jsonl", JoinPath(o.out_dir, "removed.jsonl"));
+    if (!o.write.empty()) w.Field("written", o.write).Field("written_docs", written);
+    w.EndObject();
+    std::printf("%s\n", w.str().c_str());
+  } else {
+    std::printf("near-dedup at Jaccard >= %.3g (%s verification, keep %s): %llu docs, %llu candidate pairs "
+                "(%llu verified, %llu already joined)\n",
+                d.threshold, o.exact ? "exact" : "estimated", o.keep.c_str(), (unsigned long long)r.docs,
+                (unsigned long long)r.candidate_pairs, (unsigned long long)r.verified_pairs,
+                (unsigned long long)r.skipped_pairs);
+    std::printf("%llu clusters, %zu docs removed (%s); pair spill: %zu file(s), %s under a %s budget; %.1f s\n",
+                (unsigned long long)r.clusters, r.removed.size(), cli::HumanBytes(r.removed_bytes).c_str(),
+                r.spill_files, cli::HumanBytes(r.spilled_bytes).c_str(), cli::HumanBytes(d.memory_bytes).c_str(),
+                r.seconds);
+    std::printf("wrote %s/removed.roaring and %s/removed.jsonl\n", o.out_dir.c_str(), o.out_dir.c_str());
+    if (!o.write.empty()) std::printf("wrote %llu kept docs to %s\n", (unsigned long long)written, o.write.c_str());
+  }
+  return cli::kExitOk;
+}
+
+dedupdb::cli::CommandRegistrar reg("dedup-near", "Batch near-duplicate removal over the LSH index",
+                                   [](CLI::App* app) {
+  auto o = std::make_shared<Opts>();
+  app->add_option("STORE", o->store, "Store directory")->required();
+  app->add_option("--out", o->out_dir, "Output directory for removed.roaring and removed.jsonl")->required();
+  app->add_option("--threshold", o->threshold, "Jaccard threshold (default: the index's)");
+  app->add_flag("--exact", o->exact, "Verify pairs by exact shingle Jaccard (default: MinHash estimate)");
+  app->add_option("--keep", o->keep, "Doc kept per cluster: first or longest")->capture_default_str();
+  app->add_option("--memory", o->memory, "Memory budget (pairs spill to disk beyond it)")->capture_default_str();
+  app->add_option("--name", o->name, "LSH index name")->capture_default_str();
+  app->add_option("--write", o->write, "Write the kept documents to this .jsonl.zst");
+  app->add_option("--tmp-dir", o->tmp_dir, "Directory for pair spill files (default: OUT/tmp)");
+  return [o]() { return Run(*o); };
+});
+
+}  // namespace
