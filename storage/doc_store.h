@@ -14,10 +14,10 @@
 #include "storage/env.h"
 #include "storage/layout.h"
 #include "storage/segment.h"
+#include "storage/store_records.h"
 
 namespace dedupdb {
 
-constexpr uint32_t kStoreFormatVersion = 1;
 constexpr uint64_t kNoDoc = UINT64_MAX;
 
 // Per-document metadata kept in the catalog's docs table.

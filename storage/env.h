@@ -86,6 +86,12 @@ class BatchReader {
   virtual const char* name() const = 0;  // "io_uring" or "pread"
 };
 
+// An exclusive advisory lock on a file (flock); released on destruction.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 struct FileInfo {
   std::string name;  // entry name within the directory
   bool is_directory = false;
@@ -120,6 +126,9 @@ class Env {
   virtual Status SyncDir(const std::string& dir) = 0;
   // Free bytes on the file system holding path.
   virtual Status FreeSpace(const std::string& path, uint64_t* bytes) = 0;
+  // Takes an exclusive lock on path (created if missing) without waiting;
+  // fails with a clear message if another process holds it.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
 };
 
 // Forwards every call to another Env; subclasses override what they change.
@@ -142,6 +151,7 @@ class EnvWrapper : public Env {
   Status RenameFile(const std::string& f, const std::string& t) override { return target_->RenameFile(f, t); }
   Status SyncDir(const std::string& d) override { return target_->SyncDir(d); }
   Status FreeSpace(const std::string& p, uint64_t* b) override { return target_->FreeSpace(p, b); }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override { return target_->LockFile(p, l); }
 
  private:
   Env* target_;

@@ -2,8 +2,10 @@
 //
 // Inputs: files, directories (recursed, sorted), glob patterns and "-" for
 // stdin. Compression is detected from magic bytes (zstd, gzip), the format
-// from the name: *.txt is one document per file (id = path), everything else
-// is JSONL with one object per line, parsed with simdjson.
+// from the name: *.jsonl, *.json, *.ndjson (optionally .gz/.zst) and stdin are
+// JSONL with one object per line, parsed with simdjson; any other file (e.g.
+// *.txt, or a license file with no extension) is one plain-text document whose
+// id is its path. Directories are read recursively (hidden entries skipped).
 //
 // Bad input is reported with file, line and byte offset: malformed JSON, a
 // missing or non-string text field, non-UTF-8 bytes, NUL bytes, a truncated

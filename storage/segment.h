@@ -50,6 +50,8 @@ class SegmentReader {
   std::string_view AllText() const { return std::string_view(text_, text_bytes()); }
   const uint64_t* offsets() const { return offsets_; }
   const EnvelopedFile& file() const { return *file_; }
+  // O(docs) structural check of the offsets table (run by verify).
+  Status CheckOffsets() const;
 
  private:
   std::unique_ptr<EnvelopedFile> file_;

@@ -52,6 +52,12 @@ class StoreWriter {
                  const std::function<Status(CatalogWriteTxn*)>& update,
                  const std::vector<std::string>& retire = {});
 
+  // Same protocol with a write transaction the caller has already filled
+  // (the ingest writer keeps one open while it fills a segment). Commits or,
+  // on failure, aborts txn and removes the moved files.
+  Status PublishInTxn(std::unique_ptr<CatalogWriteTxn> txn, const std::vector<StagedFile>& files,
+                      const std::vector<std::string>& retire = {});
+
   // Removes staging leftovers and data files the catalog does not list.
   Status CollectGarbage(uint64_t* files_removed);
 
@@ -60,7 +66,7 @@ class StoreWriter {
   Env* env_;
   StoreLayout layout_;
   std::unique_ptr<Catalog> catalog_;
-  int lock_fd_ = -1;
+  std::unique_ptr<FileLock> lock_;
   std::vector<std::string> staging_dirs_;
 };
 
