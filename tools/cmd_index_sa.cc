@@ -2,46 +2,18 @@
 //                  [--tokens FILE --dtype u16|u32 --separator ID]
 // Builds (or rebuilds, as a new generation) a suffix-array index of the
 // store's documents, or of a flat token file, and publishes it atomically.
-#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "index/sa_builder.h"
 #include "storage/json_writer.h"
+#include "tools/cli_util.h"
 #include "tools/command_registry.h"
 
 namespace {
 
 using namespace dedupdb;
-
-// "8G", "512M", "64K", "1000" -> bytes (binary units).
-bool ParseBytes(const std::string& s, uint64_t* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  uint64_t v = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-    if (v > (UINT64_MAX - 9) / 10) return false;
-    v = v * 10 + (s[i++] - '0');
-  }
-  if (i == 0) return false;
-  unsigned shift = 0;
-  if (i < s.size()) {
-    switch (std::toupper(static_cast<unsigned char>(s[i]))) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: return false;
-    }
-    ++i;
-    if (i < s.size() && (s[i] == 'B' || s[i] == 'b' || s[i] == 'i')) ++i;
-    if (i < s.size() && (s[i] == 'B' || s[i] == 'b')) ++i;
-  }
-  if (i != s.size() || (shift && v > (UINT64_MAX >> shift))) return false;
-  *out = v << shift;
-  return true;
-}
 
 struct Opts {
   std::string store;
@@ -61,7 +33,7 @@ int Run(const Opts& o) {
   b.threads = o.threads;
   b.show_progress = !cli::Globals().quiet;
   b.max_shard_symbols = o.max_shard_symbols;
-  if (!ParseBytes(o.memory, &b.memory_budget)) {
+  if (!cli::ParseSize(o.memory, &b.memory_budget).ok()) {
     std::fprintf(stderr, "dedupdb index-sa: --memory '%s' is not a size (e.g. 8G, 512M)\n", o.memory.c_str());
     return cli::kExitUsage;
   }
