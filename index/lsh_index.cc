@@ -235,7 +235,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   BufferedAppender sig_out(sig_file.get());
 
   // One sorter per band shares the memory budget.
-  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 1 << 16);
+  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 4096);
   std::vector<std::unique_ptr<ExternalSorter<LshEntry>>> sorters;
   for (unsigned j = 0; j < B; ++j) {
     sorters.push_back(
