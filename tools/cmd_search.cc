@@ -18,6 +18,12 @@ namespace {
 
 using namespace dedupdb;
 
+// A malformed command line (query syntax, missing or conflicting flags).
+int UsageError(const Status& st) {
+  cli::ReportError("search", st);
+  return cli::kExitUsage;
+}
+
 constexpr const char* kHelp = R"(Documents matching a boolean query of exact substrings, in CNF: an AND of
 clauses, each an OR of terms (like infini-gram's search_docs). A document
 matches if every clause has at least one term occurring in it.
@@ -49,14 +55,14 @@ std::string OneLine(std::string s) {
 int Run(const Opts& o) {
   CnfQuery parsed;
   if (o.cnf.empty() && o.clauses.empty())
-    return cli::ReportError("search", Status::InvalidArgument("give a query with --cnf or --clause"));
+    return UsageError(Status::InvalidArgument("give a query with --cnf or --clause"));
   if (!o.cnf.empty()) {
     Status st = ParseCnf(o.cnf, &parsed);
-    if (!st.ok()) return cli::ReportError("search", st.WithContext("--cnf"));
+    if (!st.ok()) return UsageError(st.WithContext("--cnf"));
   }
   for (size_t i = 0; i < o.clauses.size(); ++i) {
     Status st = ParseCnfClause(o.clauses[i], &parsed);
-    if (!st.ok()) return cli::ReportError("search", st.WithContext("--clause #" + std::to_string(i + 1)));
+    if (!st.ok()) return UsageError(st.WithContext("--clause #" + std::to_string(i + 1)));
   }
   DocSearchOptions opt;
   opt.max_docs = o.limit;
@@ -64,7 +70,7 @@ int Run(const Opts& o) {
   if (o.method == "enumerate") opt.method = DocSearchOptions::Method::kEnumerate;
   else if (o.method == "scan") opt.method = DocSearchOptions::Method::kScan;
   else if (o.method != "auto")
-    return cli::ReportError("search", Status::InvalidArgument("--method must be auto, enumerate or scan"));
+    return UsageError(Status::InvalidArgument("--method must be auto, enumerate or scan"));
 
   std::unique_ptr<DocStore> store;
   Status st = DocStore::Open(o.store, &store);
