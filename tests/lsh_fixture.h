@@ -69,10 +69,9 @@ inline double TrueJaccard(const std::string& a, const std::string& b, const Shin
 
 // Brute-force oracle: every pair of docs sharing at least one shingle (all
 // others have Jaccard 0) gets its exact Jaccard; pairs >= threshold are
-// joined. Returns the removed docs under keep-first (all but each
-// component's smallest id).
-inline std::vector<uint64_t> OracleRemovedFirst(const std::vector<std::string>& texts, const ShingleOptions& opt,
-                                                double threshold) {
+// joined. Returns each doc's component root (its smallest member).
+inline std::vector<uint32_t> OracleComponents(const std::vector<std::string>& texts, const ShingleOptions& opt,
+                                              double threshold) {
   std::vector<std::vector<uint64_t>> sets(texts.size());
   std::map<uint64_t, std::vector<uint32_t>> postings;
   for (size_t d = 0; d < texts.size(); ++d) {
@@ -92,9 +91,30 @@ inline std::vector<uint64_t> OracleRemovedFirst(const std::vector<std::string>& 
     uint32_t a = p >> 32, b = static_cast<uint32_t>(p);
     if (ExactJaccard(sets[a], sets[b]) >= threshold) uf.Union(a, b);
   }
+  std::vector<uint32_t> root(texts.size());
+  for (uint32_t d = 0; d < texts.size(); ++d) root[d] = uf.Find(d);
+  return root;
+}
+
+// Removed docs under keep-first: all but each component's smallest id.
+inline std::vector<uint64_t> RemovedFirst(const std::vector<uint32_t>& root) {
   std::vector<uint64_t> removed;
-  for (uint32_t d = 0; d < texts.size(); ++d) {
-    if (uf.Find(d) != d) removed.push_back(d);
+  for (uint32_t d = 0; d < root.size(); ++d) {
+    if (root[d] != d) removed.push_back(d);
+  }
+  return removed;
+}
+
+// Removed docs under keep-longest (ties: the smallest id is kept).
+inline std::vector<uint64_t> RemovedLongest(const std::vector<uint32_t>& root, const std::vector<std::string>& texts) {
+  std::map<uint32_t, uint32_t> keep;
+  for (uint32_t d = 0; d < root.size(); ++d) {
+    auto [it, fresh] = keep.try_emplace(root[d], d);
+    if (!fresh && texts[d].size() > texts[it->second].size()) it->second = d;
+  }
+  std::vector<uint64_t> removed;
+  for (uint32_t d = 0; d < root.size(); ++d) {
+    if (keep[root[d]] != d) removed.push_back(d);
   }
   return removed;
 }
