@@ -446,9 +446,20 @@ Status Build::BuildShard(size_t i) {
   const uint64_t per_chunk = (1u << 20);
   for (uint64_t k = 0; k < sa.size() && st.ok(); k += per_chunk) {
     uint64_t m = std::min<uint64_t>(per_chunk, sa.size() - k);
-    buf.resize(m * w);
-    for (uint64_t e = 0; e < m; ++e) EncodeUnsigned(buf.data() + e * w, sa[k + e], w);
-    st = ab->Append(buf);
+    if (w == 4 && !sa.sa32.empty()) {  // common case: the int32 array is already the packed form
+      st = ab->Append(std::string_view(reinterpret_cast<const char*>(sa.sa32.data() + k), m * 4));
+      continue;
+    }
+    buf.resize(m * w + 8);
+    char* dst = buf.data();
+    // 8-byte stores advancing by w bytes (little-endian: the low w bytes land
+    // first; the next store overwrites the high garbage).
+    if (!sa.sa32.empty()) {
+      for (uint64_t e = 0; e < m; ++e, dst += w) EncodeFixed64(dst, uint64_t(uint32_t(sa.sa32[k + e])));
+    } else {
+      for (uint64_t e = 0; e < m; ++e, dst += w) EncodeFixed64(dst, uint64_t(sa.sa64[k + e]));
+    }
+    st = ab->Append(std::string_view(buf.data(), m * w));
   }
   if (st.ok()) st = ab->Append(std::string(8, '\0'));
   if (st.ok()) st = ab->AlignTo(8);

@@ -68,6 +68,16 @@ void CheckQueries(const SuffixArrayIndex& index, const DocStore& store, const st
       ASSERT_EQ(r.hits[i].match, q);
       ASSERT_EQ(r.hits[i].external_id, "d" + std::to_string(want[i].first));
     }
+    // Refining a range symbol by symbol gives the same range as a fresh search.
+    if (!q.empty() && q.size() < 64) {
+      for (size_t sh = 0; sh < index.num_shards(); ++sh) {
+        SaRange prev = index.shard(sh).FindRange(q.substr(0, q.size() - 1));
+        SaRange full = index.shard(sh).FindRange(q);
+        SaRange refined = index.shard(sh).FindRange(q, prev);
+        if (index.ContainsSeparator(q)) continue;
+        ASSERT_EQ(std::make_pair(refined.lo, refined.hi), std::make_pair(full.lo, full.hi)) << q;
+      }
+    }
     // A random page.
     lo.offset = want.empty() ? 0 : rng() % (want.size() + 2);
     lo.limit = 1 + rng() % 5;
