@@ -33,8 +33,8 @@ MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num
   for (unsigned k = 0; k < num_perm; ++k) {
     uint64_t a = rng.Below61(1);
     uint64_t b = rng.Below61(0);
-    a_lo_[k] = a & 0xFFFFFFFFu;
-    a_hi_[k] = a >> 32;
+    a_lo_[k] = a & 0x7FFFFFFFu;
+    a_hi_[k] = a >> 31;
     b_[k] = b;
   }
 }
@@ -43,7 +43,7 @@ namespace internal {
 void MinHashScalar(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                    const uint32_t* h32, size_t n, uint32_t* sig) {
   for (size_t k = 0; k < padded; ++k) {
-    const uint64_t a = (a_hi[k] << 32) | a_lo[k];
+    const uint64_t a = (a_hi[k] << 31) | a_lo[k];
     const uint64_t bk = b[k];
     uint32_t m = kEmptyMinHash;
     for (size_t i = 0; i < n; ++i) m = std::min(m, ApplyPermutation(a, bk, h32[i]));

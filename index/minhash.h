@@ -44,10 +44,10 @@ class MinHashPermutations {
   unsigned num_perm() const { return num_perm_; }
   uint64_t seed() const { return seed_; }
   size_t padded() const { return a_lo_.size(); }
-  uint64_t a(unsigned k) const { return (a_hi_[k] << 32) | a_lo_[k]; }
+  uint64_t a(unsigned k) const { return (a_hi_[k] << 31) | a_lo_[k]; }
   uint64_t b(unsigned k) const { return b_[k]; }
-  const uint64_t* a_lo() const { return a_lo_.data(); }  // a & 0xFFFFFFFF
-  const uint64_t* a_hi() const { return a_hi_.data(); }  // a >> 32 (< 2^29)
+  const uint64_t* a_lo() const { return a_lo_.data(); }  // a & (2^31 - 1)
+  const uint64_t* a_hi() const { return a_hi_.data(); }  // a >> 31 (< 2^30)
   const uint64_t* b_data() const { return b_.data(); }
 
  private:

@@ -24,11 +24,10 @@ void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const 
   for (size_t i = 0; i < n; ++i) {
     const simde__m256i h = simde_mm256_set1_epi64x(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      simde__m256i t1 = simde_mm256_mul_epu32(alo[v], h);
+      const simde__m256i t1 = simde_mm256_mul_epu32(alo[v], h);
       simde__m256i t2 = simde_mm256_mul_epu32(ahi[v], h);
-      t1 = simde_mm256_add_epi64(simde_mm256_and_si256(t1, P), simde_mm256_srli_epi64(t1, 61));
-      t2 = simde_mm256_or_si256(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 32), P),
-                                simde_mm256_srli_epi64(t2, 29));
+      t2 = simde_mm256_add_epi64(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 31), P),
+                                 simde_mm256_srli_epi64(t2, 30));
       simde__m256i s = simde_mm256_add_epi64(simde_mm256_add_epi64(t1, t2), bb[v]);
       simde__m256i r = simde_mm256_add_epi64(simde_mm256_and_si256(s, P), simde_mm256_srli_epi64(s, 61));
       // r >= p  <=>  r > p - 1: subtract p there.

@@ -1,9 +1,10 @@
 // AVX-512 MinHash kernel (compiled with -mavx512*; called only after the
 // run-time check in index/minhash.cc). Exact arithmetic mod p = 2^61 - 1 on
-// 8 permutations per vector, h < 2^32, a = a_hi * 2^32 + a_lo:
-//   t1 = a_lo*h            (< 2^64)   -> (t1 & p) + (t1 >> 61)
-//   t2 = a_hi*h            (< 2^61)   -> t2 * 2^32 mod p = ((t2 << 32) & p) | (t2 >> 29)
-//   s  = t1' + t2' + b     (< 2^63)   -> r = (s & p) + (s >> 61) <= p + 3
+// 8 permutations per vector, h < 2^32, a = a_hi * 2^31 + a_lo (a_lo < 2^31,
+// a_hi < 2^30):
+//   t1 = a_lo*h            (< 2^63)
+//   t2 = a_hi*h            (< 2^62)   -> t2 * 2^31 = ((t2 << 31) & p) + (t2 >> 30) mod p  (< 2^61 + 2^32)
+//   s  = t1 + t2' + b      (< 2^64)   -> r = (s & p) + (s >> 61) <= p + 7
 //   r  = min_u64(r, r - p)            (r - p wraps high when r < p)
 // Blocks of up to 4 vectors (32 permutations) keep constants and minima in
 // registers while the shingle loop streams h from L1.
@@ -29,11 +30,10 @@ void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const 
   for (size_t i = 0; i < n; ++i) {
     const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      simde__m512i t1 = simde_mm512_mul_epu32(alo[v], h);
+      const simde__m512i t1 = simde_mm512_mul_epu32(alo[v], h);
       simde__m512i t2 = simde_mm512_mul_epu32(ahi[v], h);
-      t1 = simde_mm512_add_epi64(simde_mm512_and_si512(t1, P), simde_mm512_srli_epi64(t1, 61));
-      t2 = simde_mm512_or_si512(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 32), P),
-                                simde_mm512_srli_epi64(t2, 29));
+      t2 = simde_mm512_add_epi64(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 31), P),
+                                 simde_mm512_srli_epi64(t2, 30));
       simde__m512i s = simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), bb[v]);
       simde__m512i r = simde_mm512_add_epi64(simde_mm512_and_si512(s, P), simde_mm512_srli_epi64(s, 61));
       r = simde_mm512_min_epu64(r, simde_mm512_sub_epi64(r, P));

@@ -89,7 +89,7 @@ TEST(MinHashKernel, ExtremePermutationConstants) {
   const uint64_t as[8] = {kMersenne61 - 1, kMersenne61 - 2, 1, (1ull << 32) - 1, 1ull << 32, (1ull << 60) + 12345,
                           kMersenne61 - (1ull << 32), 3};
   const uint64_t bs[8] = {kMersenne61 - 1, 0, kMersenne61 - 1, 7, kMersenne61 - 5, 1ull << 60, 99, kMersenne61 - 2};
-  for (int i = 0; i < 8; ++i) a_lo[i] = as[i] & 0xFFFFFFFFu, a_hi[i] = as[i] >> 32, b[i] = bs[i];
+  for (int i = 0; i < 8; ++i) a_lo[i] = as[i] & 0x7FFFFFFFu, a_hi[i] = as[i] >> 31, b[i] = bs[i];
   std::vector<uint32_t> hs = {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 1, 0};
   for (uint32_t h : hs) {
     uint32_t s[8], v2[8], v5[8];
