@@ -145,8 +145,17 @@ uint64_t SaShard::SymbolAt(uint64_t pos) const {
 
 SaRange SaShard::FindRange(std::string_view query) const { return FindRange(query, SaRange{0, num_suffixes_}); }
 
+// Forward declaration: defined below with the LCP helpers.
+static uint64_t SymbolsBeforeSeparator(const uint8_t* text, uint64_t pos, uint64_t limit, uint32_t sb, uint64_t sep);
+
 SaRange SaShard::FindRange(std::string_view query, SaRange within) const {
   if (query.empty() || within.empty()) return within;
+  // Matches never contain the separator (they would cross a document end).
+  const uint64_t qsym = query.size() / symbol_bytes_;
+  if (SymbolsBeforeSeparator(reinterpret_cast<const uint8_t*>(query.data()), 0, qsym, symbol_bytes_, separator_) <
+      qsym) {
+    return SaRange{within.lo, within.lo};
+  }
   const uint8_t* q = reinterpret_cast<const uint8_t*>(query.data());
   const size_t qlen = query.size();
   const uint64_t tbytes = text_bytes();

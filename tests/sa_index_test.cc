@@ -229,6 +229,8 @@ TEST(SaIndex, LocateSnippetsHandChecked) {
   EXPECT_EQ(c.count, 0u);
   ASSERT_TRUE(CountOccurrences(*index, "world\xffsay", &c).ok());
   EXPECT_EQ(c.count, 0u);
+  EXPECT_TRUE(index->shard(0).FindRange("world\xffsay").empty());  // the text does contain these bytes
+  EXPECT_TRUE(index->shard(0).FindRange("\xff").empty());
   ASSERT_TRUE(CountOccurrences(*index, "o", &c).ok());
   EXPECT_EQ(c.count, 5u);
 }
