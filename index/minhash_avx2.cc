@@ -32,8 +32,9 @@ void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const 
       simde__m256i r = simde_mm256_add_epi64(simde_mm256_and_si256(s, P), simde_mm256_srli_epi64(s, 61));
       // r >= p  <=>  r > p - 1: subtract p there.
       r = simde_mm256_sub_epi64(r, simde_mm256_and_si256(simde_mm256_cmpgt_epi64(r, Pm1), P));
-      r = simde_mm256_and_si256(r, M32);
-      acc[v] = simde_mm256_blendv_epi8(acc[v], r, simde_mm256_cmpgt_epi64(acc[v], r));
+      // Only the low 32 bits count: an unsigned 32-bit min keeps them in the
+      // even lanes (the odd lanes collect junk that is never read).
+      acc[v] = simde_mm256_min_epu32(acc[v], r);
     }
   }
   for (int v = 0; v < V; ++v) {

@@ -37,7 +37,9 @@ void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const 
       simde__m512i s = simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), bb[v]);
       simde__m512i r = simde_mm512_add_epi64(simde_mm512_and_si512(s, P), simde_mm512_srli_epi64(s, 61));
       r = simde_mm512_min_epu64(r, simde_mm512_sub_epi64(r, P));
-      acc[v] = simde_mm512_min_epu64(acc[v], simde_mm512_and_si512(r, M32));
+      // Only the low 32 bits count: an unsigned 32-bit min keeps them in the
+      // even lanes (the odd lanes collect junk that is never read).
+      acc[v] = simde_mm512_min_epu32(acc[v], r);
     }
   }
   for (int v = 0; v < V; ++v) {
