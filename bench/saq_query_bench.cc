@@ -27,6 +27,9 @@
 
 #include "index/suffix_array.h"
 #include "query/batch_count.h"
+#include "query/cnf.h"
+#include "query/doc_search.h"
+#include "query/longest_match.h"
 #include "query/substring_count.h"
 #include "storage/doc_store.h"
 #include "storage/env.h"
@@ -172,11 +175,13 @@ double TimeGrep(const std::string& q, const std::string& file) {
     int devnull = ::open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     setenv("LC_ALL", "C", 1);
-    execlp("grep", "grep", "-F", "-c", "--", q.c_str(), file.c_str(), (char*)nullptr);
+    execlp("grep", "grep", "-a", "-F", "-c", "--", q.c_str(), file.c_str(), (char*)nullptr);
     _exit(127);
   }
   int status = 0;
   waitpid(pid, &status, 0);
+  // grep exits 0 (found) or 1 (not found); anything else is a failed run.
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1) Die("grep failed for query '" + q + "'");
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
 }
 
@@ -262,6 +267,48 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < std::min(a.grep_samples, set.size()); ++i) us.push_back(TimeGrep(set[i], a.grep_text));
         PrintDist(which == 0 ? "grep -F -c warm, present" : "grep -F -c warm, absent", Summarize(us), us.size());
       }
+    }
+  }
+
+  if (!a.skip_singles) {
+    // longest(): a 6 KB "model output" mixing 40 verbatim 100-byte corpus
+    // passages with 50-byte runs of changed text, warm.
+    std::string text;
+    for (int i = 0; i < 40; ++i) {
+      std::string p;
+      while (p.size() < 100) p += PresentQuery(*ix.sa, rng);
+      text += p.substr(0, 100);
+      std::string noise = PresentQuery(*ix.sa, rng) + PresentQuery(*ix.sa, rng);
+      for (size_t k = 0; k < noise.size(); k += 3) noise[k] = "qxzjk"[rng() % 5];
+      text += noise.substr(0, 50);
+    }
+    LongestMatchOptions lo;
+    lo.min_len = 30;
+    LongestMatchResult lr;
+    Check(LongestMatches(*ix.sa, text, lo, &lr), "longest");  // warm-up
+    auto t0 = Clock::now();
+    Check(LongestMatches(*ix.sa, text, lo, &lr), "longest");
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    std::printf("longest warm: %zu bytes in %.2f ms (%.1f us/byte), %zu spans >= 30, %llu binary searches\n",
+                text.size(), ms, 1e3 * ms / text.size(), lr.spans.size(), (unsigned long long)lr.searches);
+    // search: CNF over common and rare words, warm.
+    for (const char* cnf : {"\"the\" AND \"of\"", "\"film\" OR \"movie\" AND \"terrible\" AND \"actor\"",
+                            "\"Wikipedia\" AND \"Einstein\" OR \"Newton\"", "\"quantum\" AND \"zebra\""}) {
+      CnfQuery q;
+      Check(ParseCnf(cnf, &q), "cnf");
+      DocSearchResult sr;
+      Check(SearchDocs(*ix.sa, ix.store.get(), q, DocSearchOptions(), &sr), "search");
+      auto s0 = Clock::now();
+      Check(SearchDocs(*ix.sa, ix.store.get(), q, DocSearchOptions(), &sr), "search");
+      double sms = std::chrono::duration<double, std::milli>(Clock::now() - s0).count();
+      uint64_t occ = 0;
+      std::string methods;
+      for (const ClauseReport& c : sr.clauses) {
+        occ += c.occurrences;
+        methods += c.scanned ? "s" : "e";
+      }
+      std::printf("search warm: %-50s %8llu docs, %10llu term occurrences, %8.2f ms (clauses %s)\n", cnf,
+                  (unsigned long long)sr.num_docs, (unsigned long long)occ, sms, methods.c_str());
     }
   }
 
