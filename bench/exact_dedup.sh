@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Exact-substring dedup benchmark (docs/benchmarks.md, "Exact-substring dedup").
+#
+#   bench/exact_dedup.sh BUILD_DIR [WORK_DIR] [CORPUS_GLOB...]
+#
+# Builds a store from the corpus (default: ../shared/data/corpus/*.jsonl.zst,
+# ~470 MB of text), its suffix-array index (the baseline the dedup is compared
+# with), then runs dedup-exact at k = 50, 100, 200 bytes, each under
+# /usr/bin/time -v, and prints a markdown summary: wall time, peak RSS, the
+# ratio dedup time / SA build time, and bytes removed per sub-corpus.
+# Env: MEM (index-sa --memory, default 4G), DEDUP_MEM (dedup-exact --memory,
+# default 1G), KS (default "50 100 200"), WRITE=1 also writes the k=100 corpus.
+set -euo pipefail
+BUILD=${1:?usage: bench/exact_dedup.sh BUILD_DIR [WORK_DIR] [CORPUS...]}
+WORK=${2:-${TMPDIR:-/tmp}/dedupdb-bench-exact-dedup}
+shift $(( $# >= 2 ? 2 : 1 ))
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [ $# -eq 0 ]; then set -- "$HERE"/../../shared/data/corpus/*.jsonl.zst; fi
+CLI=$BUILD/dedupdb
+MEM=${MEM:-4G}
+DEDUP_MEM=${DEDUP_MEM:-1G}
+KS=${KS:-50 100 200}
+mkdir -p "$WORK"
+rm -rf "$WORK/store"
+
+run() {  # run NAME CMD...: stdout -> NAME.json, time -v -> NAME.time
+  local name=$1; shift
+  /usr/bin/time -v "$@" > "$WORK/$name.json" 2> "$WORK/$name.time"
+}
+run build "$CLI" -q --json build "$WORK/store" "$@"
+run index "$CLI" -q --json index-sa "$WORK/store" --memory "$MEM"
+for k in $KS; do
+  extra=()
+  if [ "${WRITE:-0}" = 1 ] && [ "$k" = 100 ]; then extra=(--write "$WORK/dedup_k100.jsonl.zst"); fi
+  run "dedup_k$k" "$CLI" -q --json dedup-exact "$WORK/store" --min-len "$k" --memory "$DEDUP_MEM" \
+      --ranges "$WORK/ranges_k$k.ddr" "${extra[@]}"
+done
+
+/usr/bin/python3 - "$WORK" $KS <<'PY'
+import json, re, sys
+work, ks = sys.argv[1], sys.argv[2:]
+def tv(name):
+    t = open(f"{work}/{name}.time").read()
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (.*)", t).group(1)
+    parts = [float(x) for x in wall.split(":")]
+    secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
+    return secs, rss
+def js(name):
+    return json.loads(open(f"{work}/{name}.json").read())
+idx = js("index"); isec, irss = tv("index")
+print(f"index-sa: {idx['input_bytes']/1e6:.1f} MB, {idx['shards']} shard(s), wall {isec:.1f} s, peak RSS {irss:.0f} MiB")
+print()
+print("| k | wall s | peak RSS MiB | dedup / SA build | removed bytes | removed % | docs touched | docs emptied | merge s | spill runs |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+per = {}
+for k in ks:
+    d = js(f"dedup_k{k}"); sec, rss = tv(f"dedup_k{k}")
+    print(f"| {k} | {sec:.1f} | {rss:.0f} | {sec/isec:.2f} | {d['removed']} | {100*d['removed_fraction']:.2f} | "
+          f"{d['docs_touched']} | {d['docs_emptied']} | {d['merge_seconds']:.1f} | {d['spill_runs']} |")
+    for p in d["per_source"]:
+        per.setdefault(p["source"], {"bytes": p["bytes"]})[k] = p["bytes_removed"]
+print()
+print("| sub-corpus | MB | " + " | ".join(f"removed k={k}" for k in ks) + " |")
+print("|---|---|" + "---|" * len(ks))
+for src, v in per.items():
+    cells = " | ".join(f"{v[k]/1e6:.2f} MB ({100*v[k]/max(v['bytes'],1):.1f}%)" for k in ks)
+    print(f"| {src} | {v['bytes']/1e6:.1f} | {cells} |")
+PY
