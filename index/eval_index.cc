@@ -67,6 +67,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
   std::vector<uint32_t> example_words;
   std::vector<Word> words;
   std::vector<uint64_t> hashes;
+  std::vector<uint64_t> rolling;  // filter keys
   uint32_t num_examples = 0;
 
   for (size_t s = 0; s < sets.size(); ++s) {
@@ -92,7 +93,10 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
       hashes.resize(words.size());
       for (size_t i = 0; i < words.size(); ++i) hashes[i] = words[i].hash;
       if (words.size() >= n) {
-        for (size_t i = 0; i + n <= hashes.size(); ++i) grams.push_back({HashNgram(hashes.data() + i, n), ex});
+        for (size_t i = 0; i + n <= hashes.size(); ++i) {
+          grams.push_back({HashNgram(hashes.data() + i, n), ex});
+          rolling.push_back(RollingNgramHash(hashes.data() + i, n));
+        }
       } else {
         grams.push_back({HashNgram(hashes.data(), hashes.size()), ex});
         shorts.push_back({ex, hashes});
@@ -153,6 +157,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     for (const Short& sh : shorts) prefix_len = std::min<unsigned>(prefix_len, sh.hashes.size());
     for (const Short& sh : shorts) {
       prefixes.push_back({HashNgram(sh.hashes.data(), prefix_len), uint64_t{1} << sh.hashes.size()});
+      rolling.push_back(RollingNgramHash(sh.hashes.data(), prefix_len));
     }
     std::sort(prefixes.begin(), prefixes.end());
     size_t out = 0;
@@ -179,12 +184,17 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     }
     dir.back() = static_cast<uint32_t>(keys.size());
   }
-  // One-bit-per-hash filter on the low bits, ~16 bits per entry.
-  unsigned filter_log2 = std::clamp<unsigned>(CeilLog2((keys.size() + prefix_keys.size()) * 16), 12, 34);
+  // Blocked Bloom filter over the rolling hashes of every gram and prefix,
+  // ~12 bits per entry (two bits set per entry, both in one 64-bit word).
+  std::sort(rolling.begin(), rolling.end());
+  rolling.erase(std::unique(rolling.begin(), rolling.end()), rolling.end());
+  unsigned filter_log2 = std::clamp<unsigned>(CeilLog2(rolling.size() * 12), 12, 34);
   std::vector<uint64_t> filter((size_t{1} << filter_log2) / 64, 0);
-  uint64_t fmask = (uint64_t{1} << filter_log2) - 1;
-  for (uint64_t k : keys) filter[(k & fmask) >> 6] |= uint64_t{1} << (k & 63);
-  for (uint64_t k : prefix_keys) filter[(k & fmask) >> 6] |= uint64_t{1} << (k & 63);
+  for (uint64_t r : rolling) {
+    uint64_t f = RollingFilterMix(r);
+    filter[f >> (64 - (filter_log2 - 6))] |= (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
+  }
+  std::vector<uint64_t>().swap(rolling);
 
   // Write: TOC, then 8-aligned sections.
   std::string tmp = out_path + ".tmp";
@@ -274,7 +284,7 @@ Status EvalIndex::Open(Env* env, const std::string& path, std::unique_ptr<EvalIn
   idx->prefix_keys_ = reinterpret_cast<const uint64_t*>(b + toc[kTocPrefixKeys]);
   idx->prefix_masks_ = reinterpret_cast<const uint64_t*>(b + toc[kTocPrefixMasks]);
   idx->filter_ = reinterpret_cast<const uint64_t*>(b + toc[kTocFilter]);
-  idx->filter_mask_ = (uint64_t{1} << filter_log2) - 1;
+  idx->filter_shift_ = 64 - (filter_log2 - 6);
   idx->strings_ = std::string_view(b + toc[kTocStrings], toc[kTocStringsLen]);
   // Cross-checks that make later unchecked reads safe.
   if (idx->post_offsets_[idx->num_keys_] != idx->num_postings_) return corrupt("postings count mismatch");

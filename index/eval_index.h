@@ -61,6 +61,32 @@ struct EvalExampleInfo {
   std::string_view text;  // the checked text (fields joined by "\n")
 };
 
+// The scan's pre-filter key of an n-gram: a polynomial rolling hash of its
+// word hashes, R = sum_k h[k] * B^(n-1-k) mod 2^64, updated in O(1) per word
+// (RollingNgram). Only positions that pass the filter get the canonical
+// HashNgram (XXH3 over the n word hashes) and a key-table lookup.
+constexpr uint64_t kRollingBase = 0x9E3779B97F4A7C15ull;
+inline uint64_t RollingNgramHash(const uint64_t* word_hashes, size_t n) {
+  uint64_t r = 0;
+  for (size_t i = 0; i < n; ++i) r = r * kRollingBase + word_hashes[i];
+  return r;
+}
+inline uint64_t RollingFilterMix(uint64_t r) {
+  r ^= r >> 31;
+  r *= 0xBF58476D1CE4E5B9ull;
+  r ^= r >> 29;
+  return r;
+}
+// Slides a window of n word hashes by one: drop `out`, append `in`.
+struct RollingNgram {
+  explicit RollingNgram(size_t n) {
+    top = 1;
+    for (size_t i = 1; i < n; ++i) top *= kRollingBase;
+  }
+  uint64_t Slide(uint64_t r, uint64_t out, uint64_t in) const { return (r - out * top) * kRollingBase + in; }
+  uint64_t top;  // B^(n-1)
+};
+
 class EvalIndex {
  public:
   static constexpr uint32_t kNotFound = UINT32_MAX;
@@ -78,12 +104,15 @@ class EvalIndex {
   // Prefix length p of short examples, 0 if there are none.
   unsigned short_prefix_len() const { return prefix_len_; }
 
-  // Cheap probabilistic pre-check (a bit per hash, no false negatives).
-  bool MayContain(uint64_t hash) const {
-    uint64_t bit = hash & filter_mask_;
-    return (filter_[bit >> 6] >> (bit & 63)) & 1;
+  // Pre-filter on RollingNgramHash values (no false negatives): a blocked
+  // Bloom filter, two bits in one 64-bit word, sized to stay cache-resident.
+  bool MayContainRolling(uint64_t rolling) const {
+    uint64_t f = RollingFilterMix(rolling);
+    uint64_t word = filter_[f >> filter_shift_];
+    uint64_t bits = (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
+    return (word & bits) == bits;
   }
-  void PrefetchFilter(uint64_t hash) const { __builtin_prefetch(&filter_[(hash & filter_mask_) >> 6]); }
+  void PrefetchRolling(uint64_t rolling) const { __builtin_prefetch(&filter_[RollingFilterMix(rolling) >> filter_shift_]); }
   // Gram id (index into the sorted key table) of a gram hash, or kNotFound.
   uint32_t FindGram(uint64_t hash) const;
   // Bit L set for every short-example length L that has this p-word prefix
@@ -102,7 +131,7 @@ class EvalIndex {
   uint64_t num_keys_ = 0, num_postings_ = 0, num_prefixes_ = 0;
   unsigned prefix_len_ = 0;
   unsigned dir_bits_ = 0;
-  uint64_t filter_mask_ = 0;
+  unsigned filter_shift_ = 64;
   const char* sets_ = nullptr;
   const char* examples_ = nullptr;
   const uint64_t* keys_ = nullptr;

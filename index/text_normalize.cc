@@ -291,6 +291,9 @@ void TokenizeWords(std::string_view text, Emit&& emit) {
   }
 }
 
+// Word hash, inlined into the tokeniser's emit callback.
+__attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
   if (mode == NormalizationMode::kLmEval) TokenizeLmEval(text, emit);
@@ -312,7 +315,7 @@ bool ParseNormalizationMode(std::string_view name, NormalizationMode* mode) {
 void WordTokenizer::Tokenize(std::string_view text, std::vector<Word>* out) const {
   out->clear();
   TokenizeAny(mode_, text, [out](size_t b, size_t e, std::string_view w) {
-    out->push_back(Word{HashWord(w), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
+    out->push_back(Word{HashBytes(w), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
   });
 }
 

@@ -13,7 +13,7 @@ namespace {
 struct Scratch {
   std::vector<Word> words;
   std::vector<uint64_t> hashes;
-  std::vector<uint64_t> grams;
+  std::vector<uint64_t> rolling;
   std::vector<std::pair<uint32_t, uint32_t>> example_grams;
 };
 Scratch& LocalScratch() {
@@ -34,24 +34,42 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
     found = true;
     if (hits) hits->push_back(DeconGramHit{gram, uint32_t(pos), uint32_t(len), words[pos].begin, words[pos + len - 1].end});
   };
+  // Rolling pre-filter keys of every window of `len` words, computed first
+  // so that the filter probes can be prefetched a few windows ahead.
+  auto rolling = [&](size_t len) {
+    const RollingNgram roll(len);
+    const size_t count = w - len + 1;
+    s.rolling.resize(count);
+    uint64_t r = RollingNgramHash(s.hashes.data(), len);
+    s.rolling[0] = r;
+    for (size_t i = 1; i < count; ++i) {
+      r = roll.Slide(r, s.hashes[i - 1], s.hashes[i + len - 1]);
+      s.rolling[i] = r;
+    }
+    return count;
+  };
+  constexpr size_t kAhead = 12;
   if (w >= n) {
-    const size_t count = w - n + 1;
-    s.grams.resize(count);
-    for (size_t i = 0; i < count; ++i) s.grams[i] = HashNgram(s.hashes.data() + i, n);
+    const size_t count = rolling(n);
+    for (size_t i = 0; i < std::min(count, kAhead); ++i) index.PrefetchRolling(s.rolling[i]);
     for (size_t i = 0; i < count; ++i) {
-      uint64_t h = s.grams[i];
-      if (!index.MayContain(h)) continue;
-      uint32_t g = index.FindGram(h);
+      if (i + kAhead < count) index.PrefetchRolling(s.rolling[i + kAhead]);
+      if (!index.MayContainRolling(s.rolling[i])) continue;
+      uint32_t g = index.FindGram(HashNgram(s.hashes.data() + i, n));
       if (g == EvalIndex::kNotFound) continue;
       add(g, i, n);
       if (first_only) return true;
     }
   }
+  // Short examples: probe their p-word prefixes the same way.
   const size_t p = index.short_prefix_len();
   if (p > 0 && w >= p) {
-    for (size_t i = 0; i + p <= w; ++i) {
+    const size_t count = rolling(p);
+    for (size_t i = 0; i < std::min(count, kAhead); ++i) index.PrefetchRolling(s.rolling[i]);
+    for (size_t i = 0; i < count; ++i) {
+      if (i + kAhead < count) index.PrefetchRolling(s.rolling[i + kAhead]);
+      if (!index.MayContainRolling(s.rolling[i])) continue;
       uint64_t ph = HashNgram(s.hashes.data() + i, p);
-      if (!index.MayContain(ph)) continue;
       uint64_t mask = index.ShortLengthsForPrefix(ph);
       while (mask) {
         size_t len = std::countr_zero(mask);
