@@ -1,0 +1,105 @@
+#!/bin/bash
+# MinHash / LSH near-dedup benchmark: dedupdb next to the Python reference
+# (../shared/tools/minhash_reference.py) on the same documents, same machine,
+# same moment; results are ratios (the machine is shared and noisy).
+#
+#   bench/minhash.sh [section...]    sections: sig lsh planted corpus wiki (default: all)
+#
+# Env: BUILD (default build-mh), OUT (default /tmp/minhash_bench), N_SIG
+# (docs for the signature race, default 5000), N_LSH (default 100000).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-mh}
+DATA=${DATA:-$ROOT/../shared/data}
+REF=${REF:-$ROOT/../shared/tools/minhash_reference.py}
+OUT=${OUT:-/tmp/minhash_bench}
+N_SIG=${N_SIG:-5000}
+N_LSH=${N_LSH:-100000}
+BENCH=$BUILD/bench/minhash_bench
+CLI=$BUILD/dedupdb
+PY=/usr/bin/python3
+mkdir -p "$OUT"
+SECTIONS=${*:-sig lsh planted corpus wiki}
+rss() { /usr/bin/time -f "%M" -o "$OUT/$1.rss" "${@:2}"; }
+
+for s in $SECTIONS; do case $s in
+sig)
+  # Signature throughput, one core, K=128, 5-word shingles, enwiki docs.
+  F=$DATA/corpus/enwiki_extract.jsonl.zst
+  $BENCH sig "$F" --limit "$N_SIG" | tee "$OUT/sig_ours.json"
+  $PY "$REF" dedup "$F" --limit "$N_SIG" | tail -1 | tee "$OUT/sig_ref.json"
+  $PY - "$OUT" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1] + "/sig_ours.json")); r = json.load(open(sys.argv[1] + "/sig_ref.json"))
+print("signatures: ours %.1f MB/s (%s, MinHasher end to end) vs reference %.2f MB/s -> %.0fx; kernel alone %.1f MB/s"
+      % (o["minhasher_mb_per_s"], o["minhasher_level"], r["signature_mb_per_s"],
+         o["minhasher_mb_per_s"] / r["signature_mb_per_s"], o[o["minhasher_level"]]["kernel_mb_per_s"]))
+PY
+  ;;
+lsh)
+  # Insert + query of N_LSH docs (imdb has 100k) and peak RSS; the reference
+  # keeps signatures and tables in RAM, ours streams them to disk.
+  F=$DATA/corpus/imdb_reviews.jsonl.zst
+  rss lsh_ours $BENCH lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee "$OUT/lsh_ours.json"
+  rss lsh_ref $PY "$REF" dedup "$F" --limit "$N_LSH" | tail -1 | tee "$OUT/lsh_ref.json"
+  rss lsh_ref_base $PY "$REF" dedup "$F" --limit 1000 > /dev/null
+  # Ours through the CLI: peak RSS of the index build and of dedup-near.
+  rm -rf "$OUT/imdb_store"
+  $CLI -q build "$OUT/imdb_store" "$F" > /dev/null
+  rss cli_index $CLI -q --json index-lsh "$OUT/imdb_store" --memory 64M --threads 1 > "$OUT/cli_index.json"
+  rss cli_dedup $CLI -q --json dedup-near "$OUT/imdb_store" --out "$OUT/imdb_dedup" --memory 64M > "$OUT/cli_dedup.json"
+  $PY - "$OUT" "$N_LSH" <<'PY'
+import json, sys
+d, n = sys.argv[1], int(sys.argv[2])
+o = json.load(open(d + "/lsh_ours.json")); r = json.load(open(d + "/lsh_ref.json"))
+rr = lambda k: int(open(d + "/" + k + ".rss").read().split()[-1])
+print("insert+query %d docs: ours %.0f docs/s vs reference %.0f docs/s -> %.0fx"
+      % (o["docs"], o["lsh_insert_query_docs_per_s"], r["lsh_insert_query_docs_per_s"],
+         o["lsh_insert_query_docs_per_s"] / r["lsh_insert_query_docs_per_s"]))
+ref_per_doc = (rr("lsh_ref") - rr("lsh_ref_base")) * 1024.0 / (r["docs"] - 1000)
+ci, cd = rr("cli_index"), rr("cli_dedup")
+print("reference RSS %d MB (index memory %.0f B/doc); ours: index-lsh peak RSS %d MB, dedup-near %d MB, "
+      "index on disk %.0f B/doc" % (rr("lsh_ref") // 1024, ref_per_doc, ci // 1024, cd // 1024, o["index_disk_bytes_per_doc"]))
+print("ours RSS per doc: index-lsh %.0f B/doc, dedup-near %.0f B/doc -> %.0fx / %.0fx less than the reference"
+      % (ci * 1024.0 / o["docs"], cd * 1024.0 / o["docs"], ref_per_doc / (ci * 1024.0 / o["docs"]), ref_per_doc / (cd * 1024.0 / o["docs"])))
+print("candidates: ours %d pairs / removed %d; reference %d pairs / removed %d"
+      % (o["candidate_pairs"], o["removed_docs"], r["candidate_pairs"], r["removed_docs"]))
+PY
+  ;;
+planted)
+  $BENCH planted "$DATA/corpus/bbc_news.jsonl.zst" --limit 2225 --tmp "$OUT" | tee "$OUT/planted.json"
+  ;;
+corpus)
+  # The whole corpus (7 files, ~470 MB): index, then batch near-dedup with a
+  # 16 MiB budget so the candidate pairs spill to disk.
+  rm -rf "$OUT/corpus_store" "$OUT/corpus_dedup"
+  $CLI -q build "$OUT/corpus_store" "$DATA"/corpus/*.jsonl.zst > /dev/null
+  rss corpus_index $CLI -q --json index-lsh "$OUT/corpus_store" --memory 256M | tee "$OUT/corpus_index.json"
+  rss corpus_dedup $CLI -q --json dedup-near "$OUT/corpus_store" --out "$OUT/corpus_dedup" --memory 16M --exact \
+    | tee "$OUT/corpus_dedup.json"
+  echo "peak RSS: index-lsh $(cat "$OUT/corpus_index.rss") KB, dedup-near $(cat "$OUT/corpus_dedup.rss") KB"
+  $PY - "$OUT/corpus_dedup/removed.jsonl" <<'PY'
+import json, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1])]
+src = collections.Counter(r["id"].split("/")[0] if "/" in r["id"] else r["id"].split(":")[0] for r in rows)
+print("removed by id prefix:", dict(src.most_common(10)))
+for r in [x for x in rows if x["similarity"] < 1][:8]:
+    print("  example: %s ~ kept %s (Jaccard %.3f)" % (r["id"], r["kept_id"], r["similarity"]))
+PY
+  ;;
+wiki)
+  # enwiki: runs AA/ and Temp/ should pair up by wiki_id.
+  rm -rf "$OUT/wiki_store" "$OUT/wiki_dedup"
+  $CLI -q build "$OUT/wiki_store" "$DATA/corpus/enwiki_extract.jsonl.zst" > /dev/null
+  $CLI -q --json index-lsh "$OUT/wiki_store" > "$OUT/wiki_index.json"
+  $CLI -q --json dedup-near "$OUT/wiki_store" --out "$OUT/wiki_dedup" --exact | tee "$OUT/wiki_dedup.json"
+  $PY - "$OUT/wiki_dedup/removed.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+paired = sum(1 for r in rows if r["id"].split("/", 1)[1] == r["kept_id"].split("/", 1)[1])
+print("enwiki: %d removed docs, %d of them removed in favour of the same wiki_id in the other run (of 36183 pairs)"
+      % (len(rows), paired))
+PY
+  ;;
+*) echo "unknown section $s" >&2; exit 2 ;;
+esac; done
