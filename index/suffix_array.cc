@@ -160,7 +160,9 @@ SaRange SaShard::FindRange(std::string_view query, SaRange within) const {
   const size_t qlen = query.size();
   const uint64_t tbytes = text_bytes();
   auto cmp = [&](uint64_t i, size_t skip, size_t* lcp) {
-    uint64_t off = SuffixAt(i) * symbol_bytes_;
+    // Clamped so a damaged SA body (only verify reads every byte) cannot
+    // send a read past the text.
+    uint64_t off = std::min(SuffixAt(i), num_symbols_ - 1) * symbol_bytes_;
     return CompareSuffixToQuery(text_ + off, tbytes - off, q, qlen, skip, lcp);
   };
   // Lower bound: first suffix >= query. Suffixes strictly between the two
@@ -216,13 +218,14 @@ static uint64_t SymbolsBeforeSeparator(const uint8_t* text, uint64_t pos, uint64
 }
 
 uint64_t SaShard::LcpAdjacent(uint64_t i) const {
-  uint64_t p = SuffixAt(i - 1), r = SuffixAt(i);
+  uint64_t p = std::min(SuffixAt(i - 1), num_symbols_ - 1), r = std::min(SuffixAt(i), num_symbols_ - 1);
   uint64_t avail = num_symbols_ - std::max(p, r);
   uint64_t m = Mismatch(text_ + p * symbol_bytes_, text_ + r * symbol_bytes_, avail * symbol_bytes_) / symbol_bytes_;
   return SymbolsBeforeSeparator(text_, p, m, symbol_bytes_, separator_);
 }
 
 uint64_t SaShard::MatchLength(uint64_t pos, std::string_view query) const {
+  if (pos >= num_symbols_) return 0;
   uint64_t avail = (num_symbols_ - pos) * symbol_bytes_;
   uint64_t n = std::min<uint64_t>(avail, query.size());
   uint64_t m = Mismatch(text_ + pos * symbol_bytes_, reinterpret_cast<const uint8_t*>(query.data()), n) / symbol_bytes_;
@@ -232,7 +235,9 @@ uint64_t SaShard::MatchLength(uint64_t pos, std::string_view query) const {
 uint64_t SaShard::LocalDocOf(uint64_t pos) const {
   const uint64_t* end = doc_starts_ + num_docs_ + 1;
   const uint64_t* it = std::upper_bound(doc_starts_, end, pos);
-  return static_cast<uint64_t>(it - doc_starts_) - 1;
+  uint64_t d = static_cast<uint64_t>(it - doc_starts_);
+  // d is in [1, num_docs] for an intact table; clamp for a damaged one.
+  return d == 0 ? 0 : std::min(d - 1, num_docs_ - 1);
 }
 
 DocPosition SaShard::Locate(uint64_t pos) const {

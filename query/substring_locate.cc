@@ -50,8 +50,14 @@ Status LocateOccurrences(const SuffixArrayIndex& index, const DocStore* store, s
     std::vector<uint64_t> pos = SmallestPositions(shard, r, skip + need);
     for (size_t j = skip; j < pos.size() && need > 0; ++j, --need) {
       const uint64_t p = pos[j];
+      if (p + qsym >= shard.num_symbols()) {
+        return Status::Corruption(shard.sa_file().path() + ": suffix position " + std::to_string(p) +
+                                  " past the text; run dedupdb verify");
+      }
       const uint64_t d = shard.LocalDocOf(p);
-      const uint64_t db = shard.DocBegin(d), de = shard.DocEnd(d);
+      // Clamped against a damaged doc table (open checks only its ends).
+      const uint64_t db = std::min(shard.DocBegin(d), p);
+      const uint64_t de = std::min(std::max(shard.DocEnd(d), p + qsym), shard.num_symbols());
       LocateHit h;
       h.doc_id = shard.first_doc() + d;
       h.offset = p - db;

@@ -319,6 +319,27 @@ TEST(SaIndex, CorruptedFilesDetectedOnOpen) {
     std::vector<VerifyProblem> problems;
     store->Verify(&problems);
     EXPECT_FALSE(problems.empty());
+    // Garbage pointers / doc starts in the body: queries must not crash
+    // (answers may be wrong until verify flags the file).
+    bad = good;
+    if (file.ends_with(".sa")) {
+      for (size_t k = 0; k < 64; ++k) bad[kFileHeaderSize + k] = '\xff';
+    } else {
+      for (size_t k = 16; k < 48; ++k) bad[bad.size() - k] = '\xee';
+    }
+    test::WriteFile(file, bad);
+    std::unique_ptr<SuffixArrayIndex> index;
+    if (SuffixArrayIndex::Open(store.get(), "default", &index).ok()) {
+      for (const char* q : {"a", "b", "ab", "ba", "aab"}) {
+        CountResult c;
+        EXPECT_TRUE(CountOccurrences(*index, q, &c).ok());
+        LocateOptions lo;
+        lo.limit = 1000;
+        LocateResult r;
+        (void)LocateOccurrences(*index, store.get(), q, lo, &r);
+      }
+      for (uint64_t i = 1; i < index->shard(0).num_suffixes(); ++i) (void)index->shard(0).LcpAdjacent(i);
+    }
     test::WriteFile(file, good);
   }
 }
