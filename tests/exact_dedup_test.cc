@@ -175,6 +175,78 @@ TEST(ExactDedup, SelfKeepFirstMatchesOracleOnRandomText) {
   }
 }
 
+// Token mode: 2-byte big-endian symbols, separator id 0xFFFF after each doc,
+// positions and k in tokens. The oracle works on token vectors.
+TEST(ExactDedup, TokenSymbolsMatchOracle) {
+  std::mt19937_64 rng(21);
+  std::vector<std::vector<uint16_t>> tdocs;
+  for (int i = 0; i < 50; ++i) {
+    std::vector<uint16_t> t(rng() % 120);
+    for (auto& x : t) x = static_cast<uint16_t>(rng() % 3 == 0 ? 0x0100 + rng() % 2 : 0x00ff + rng() % 2);
+    if (i > 0 && rng() % 4 == 0) {
+      const auto& src = tdocs[rng() % tdocs.size()];
+      t.insert(t.end(), src.begin(), src.end());
+    }
+    tdocs.push_back(std::move(t));
+  }
+  const uint64_t k = 6;
+  // Oracle on token windows.
+  std::map<std::vector<uint16_t>, std::vector<std::pair<uint64_t, uint64_t>>> windows;
+  for (uint64_t d = 0; d < tdocs.size(); ++d)
+    for (uint64_t off = 0; off + k <= tdocs[d].size(); ++off)
+      windows[std::vector<uint16_t>(tdocs[d].begin() + off, tdocs[d].begin() + off + k)].emplace_back(d, off);
+  RangeList want;
+  for (const auto& [w, occ] : windows)
+    for (size_t i = 1; i < occ.size(); ++i) want.Add(occ[i].first, occ[i].second, occ[i].second + k);
+  want.Normalize();
+  ASSERT_FALSE(want.empty());
+
+  for (size_t shards : {1, 4}) {
+    std::vector<std::string> texts(shards), sas(shards);
+    TableCorpusMap map;
+    SuffixCorpus corpus;
+    uint64_t pos = 0;
+    for (size_t s = 0; s < shards; ++s) {
+      size_t lo = tdocs.size() * s / shards, hi = tdocs.size() * (s + 1) / shards;
+      const uint64_t base = pos;
+      std::string& text = texts[s];
+      for (size_t d = lo; d < hi; ++d) {
+        map.Add(d, base + text.size() / 2, tdocs[d].size());
+        for (uint16_t x : tdocs[d]) text += {static_cast<char>(x >> 8), static_cast<char>(x & 0xff)};
+        text += "\xff\xff";
+      }
+      pos += text.size() / 2;
+      // Byte suffix array restricted to symbol boundaries is the symbol suffix array.
+      std::vector<saidx64_t> sa(text.size());
+      divsufsort64(reinterpret_cast<const sauchar_t*>(text.data()), sa.data(), text.size());
+      for (saidx64_t v : sa) {
+        if (v % 2 != 0) continue;
+        char b[4];
+        EncodeUnsigned(b, v / 2, 4);
+        sas[s].append(b, 4);
+      }
+      SuffixRun r;
+      r.text = reinterpret_cast<const uint8_t*>(text.data());
+      r.text_size = text.size() / 2;
+      r.sa = sas[s].data();
+      r.sa_width = 4;
+      r.sa_size = sas[s].size() / 4;
+      r.global_base = base;
+      corpus.runs.push_back(r);
+    }
+    corpus.map = &map;
+    corpus.symbol_bytes = 2;
+    corpus.has_separator = true;
+    corpus.separator = 0xffff;
+    ExactDedupOptions o;
+    o.min_len = k;
+    RangeList got;
+    ExactDedupStats st;
+    ASSERT_TRUE(FindExactDuplicates(corpus, nullptr, o, &got, &st).ok());
+    EXPECT_EQ(got, want) << "shards=" << shards << "\n got  " << Describe(got) << "\n want " << Describe(want);
+  }
+}
+
 TEST(ExactDedup, SelfKeepNoneMatchesOracle) {
   std::mt19937_64 rng(7);
   Docs docs = RandomDocs(rng, 80, 150, 3);
