@@ -300,18 +300,18 @@ std::string DeconReportHtml(const DeconReport& rep, const DeconAccumulator& acc)
     for (const DeconExampleRow* e : rows) bins[std::min(9, static_cast<int>(e->fraction * 10))]++;
     int maxb = 1;
     for (int b : bins) maxb = std::max(maxb, b);
-    h += "<svg class=\"hist\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" height=\"130\">";
+    h += "<svg class=\"hist\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" height=\"145\">";
     for (int b = 0; b < 10; ++b) {
       int bh = bins[b] * 90 / maxb;
       if (bins[b] > 0 && bh < 1) bh = 1;
-      h += "<rect x=\"" + std::to_string(20 + b * 38) + "\" y=\"" + std::to_string(100 - bh) +
+      h += "<rect x=\"" + std::to_string(20 + b * 38) + "\" y=\"" + std::to_string(112 - bh) +
            "\" width=\"32\" height=\"" + std::to_string(bh) + "\" fill=\"#4a78c2\"/>";
-      h += "<text x=\"" + std::to_string(36 + b * 38) + "\" y=\"" + std::to_string(96 - bh) +
+      h += "<text x=\"" + std::to_string(36 + b * 38) + "\" y=\"" + std::to_string(108 - bh) +
            "\" text-anchor=\"middle\" font-size=\"10\">" + std::to_string(bins[b]) + "</text>";
-      h += "<text x=\"" + std::to_string(36 + b * 38) + "\" y=\"114\" text-anchor=\"middle\" font-size=\"9\">" +
+      h += "<text x=\"" + std::to_string(36 + b * 38) + "\" y=\"126\" text-anchor=\"middle\" font-size=\"9\">" +
            std::to_string(b * 10) + "-" + std::to_string(b * 10 + 10) + "%</text>";
     }
-    h += "<text x=\"210\" y=\"127\" text-anchor=\"middle\" font-size=\"10\">fraction of the example's grams found</text>"
+    h += "<text x=\"210\" y=\"140\" text-anchor=\"middle\" font-size=\"10\">fraction of the example's grams found</text>"
          "</svg>\n";
     std::sort(rows.begin(), rows.end(), [](const DeconExampleRow* a, const DeconExampleRow* b) {
       return a->fraction != b->fraction ? a->fraction > b->fraction : a->example < b->example;
