@@ -58,10 +58,21 @@ void DocsContaining(const SuffixArrayIndex& index, std::string_view term, Roarin
     SaRange r = shard.FindRange(term);
     if (r.empty()) continue;
     ids.clear();
-    ids.reserve(r.size());
-    for (uint64_t k = r.lo; k < r.hi; ++k) ids.push_back(shard.first_doc() + shard.LocalDocOf(shard.SuffixAt(k)));
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (r.size() * 8 < shard.num_docs()) {
+      // Few occurrences: sort their doc ids.
+      for (uint64_t k = r.lo; k < r.hi; ++k) ids.push_back(shard.first_doc() + shard.LocalDocOf(shard.SuffixAt(k)));
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    } else {
+      // Many: mark the shard's docs in a bit vector instead of sorting.
+      std::vector<uint64_t> bits((shard.num_docs() + 63) / 64, 0);
+      for (uint64_t k = r.lo; k < r.hi; ++k) {
+        uint64_t d = shard.LocalDocOf(shard.SuffixAt(k));
+        bits[d >> 6] |= uint64_t{1} << (d & 63);
+      }
+      for (uint64_t w = 0; w < bits.size(); ++w)
+        for (uint64_t b = bits[w]; b != 0; b &= b - 1) ids.push_back(shard.first_doc() + w * 64 + __builtin_ctzll(b));
+    }
     docs->addMany(ids.size(), ids.data());
   }
 }
