@@ -207,11 +207,14 @@ int Lsh(const Args& a) {
   w.Field("bands", lr.manifest.bands.bands).Field("rows", lr.manifest.bands.rows);
   w.Field("threads", a.threads).Field("memory_budget", lo.memory_bytes);
   w.Field("signature_seconds", lr.signature_seconds).Field("build_seconds", t_build);
-  w.Field("bucket_seconds", t_build - lr.signature_seconds).Field("dedup_seconds", t_dedup);
-  // The reference's "insert + query" = LSH table inserts + candidate lookup,
-  // signatures excluded; ours = bucket sort/write + candidate pairs + verify.
-  const double t_lsh = t_build - lr.signature_seconds + t_dedup;
-  w.Field("lsh_insert_query_docs_per_s", ndocs / t_lsh);
+  w.Field("bucket_seconds", lr.bucket_seconds).Field("sync_publish_seconds", lr.sync_seconds);
+  w.Field("dedup_seconds", t_dedup);
+  // The reference's "insert + query" = in-RAM LSH table inserts + candidate
+  // lookup, signatures excluded; ours = band keys + external sort + bucket
+  // file + candidate pairs + verification, without / with the fsyncs and
+  // catalog commit that make the index durable (the reference has none).
+  w.Field("lsh_insert_query_docs_per_s", ndocs / (lr.bucket_seconds + t_dedup));
+  w.Field("lsh_insert_query_durable_docs_per_s", ndocs / (t_build - lr.signature_seconds + t_dedup));
   w.Field("signature_mb_per_s", bytes / 1e6 / lr.signature_seconds);
   w.Field("index_disk_bytes", lr.sig_file_bytes + lr.bucket_file_bytes);
   w.Field("index_disk_bytes_per_doc", static_cast<double>(lr.sig_file_bytes + lr.bucket_file_bytes) / ndocs);

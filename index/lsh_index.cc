@@ -251,7 +251,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   std::vector<uint64_t> bytes_per_thread(threads);
   ProgressMeter progress("index-lsh", store->text_bytes(), ProgressMeter::Unit::kBytes, options.show_progress);
   uint64_t bytes_done = 0;
-  double sig_seconds = 0;
+  double sig_seconds = 0, bucket_seconds = 0;
   for (uint64_t base = first; base < last; base += batch) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(batch, last - base));
     auto ts = std::chrono::steady_clock::now();
@@ -272,7 +272,8 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
       for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
       for (auto& th : pool) th.join();
     }
-    sig_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+    const auto tb = std::chrono::steady_clock::now();
+    sig_seconds += std::chrono::duration<double>(tb - ts).count();
     for (unsigned t = 0; t < threads; ++t) bytes_done += bytes_per_thread[t];
     DEDUPDB_RETURN_IF_ERROR(sig_out.Append(sigs.data(), n * K * sizeof(uint32_t)));
     for (size_t i = 0; i < n; ++i) {
@@ -285,9 +286,11 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
         DEDUPDB_RETURN_IF_ERROR(sorters[j]->Add(LshEntry{LshBandKey(&sigs[i * K], j, R), rel}));
       }
     }
+    bucket_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
     progress.Update(bytes_done, base + n - first, "docs");
   }
   progress.Finish();
+  auto tsync = std::chrono::steady_clock::now();
   DEDUPDB_RETURN_IF_ERROR(sig_out.Flush());
   sig_file->SetParam(0, first);
   sig_file->SetParam(1, total);
@@ -298,7 +301,9 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   sig_file->SetParam(6, static_cast<uint64_t>(m.shingles.mode));
   sig_file->SetParam(7, report->empty_docs);
   DEDUPDB_RETURN_IF_ERROR(sig_file->Finish());
+  double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tsync).count();
 
+  const auto tsort = std::chrono::steady_clock::now();
   std::unique_ptr<FileBuilder> bucket_file;
   DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env, JoinPath(staging, bucket_name), FileKind::kLshBuckets,
                                               kLshBucketsVersion, &bucket_file));
@@ -323,6 +328,8 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   bucket_file->SetParam(3, R);
   bucket_file->SetParam(4, per_band_entries);
   bucket_file->SetParam(5, K);
+  tsync = std::chrono::steady_clock::now();
+  bucket_seconds += std::chrono::duration<double>(tsync - tsort).count();
   DEDUPDB_RETURN_IF_ERROR(bucket_file->Finish());
 
   LshRunInfo run;
@@ -340,8 +347,11 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
     return txn->Put(Table::kIndexes, key, encoded);
   }));
 
+  sync_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tsync).count();
   report->manifest = m;
   report->docs_indexed = total;
+  report->bucket_seconds = bucket_seconds;
+  report->sync_seconds = sync_seconds;
   report->text_bytes = bytes_done;
   report->signature_seconds = sig_seconds;
   report->sig_file_bytes = kFileHeaderSize + total * K * 4;

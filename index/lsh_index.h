@@ -124,7 +124,9 @@ struct LshBuildReport {
   uint64_t empty_docs = 0;    // docs with no shingles (not put in buckets)
   uint64_t text_bytes = 0;
   uint64_t spill_files = 0;
-  double signature_seconds = 0;
+  double signature_seconds = 0;  // shingling + MinHash (wall time of the worker phase)
+  double bucket_seconds = 0;     // band keys, external sort and bucket file body
+  double sync_seconds = 0;       // file Finish (fsync) + catalog publish
   double seconds = 0;
   uint64_t sig_file_bytes = 0, bucket_file_bytes = 0;
 };
