@@ -15,6 +15,71 @@ namespace {
 
 constexpr size_t kReadChunk = 1 << 20;
 
+// The JSON text of a number-valued top-level field of an already validated
+// object (simdjson's DOM keeps only the parsed value; ids keep their text).
+std::string_view RawTopLevelNumber(std::string_view json, std::string_view field) {
+  size_t i = json.find('{');
+  if (i == std::string_view::npos) return {};
+  ++i;
+  auto skip_ws = [&] {
+    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) ++i;
+  };
+  auto skip_string = [&] {  // at the opening quote; returns the raw body
+    size_t start = ++i;
+    while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+    return json.substr(start, (i++) - start);
+  };
+  while (i < json.size()) {
+    skip_ws();
+    if (i >= json.size() || json[i] != '"') return {};
+    std::string_view key = skip_string();  // ids with escaped names are not matched
+    skip_ws();
+    ++i;  // ':'
+    skip_ws();
+    size_t start = i;
+    if (json[i] == '"') {
+      skip_string();
+    } else if (json[i] == '{' || json[i] == '[') {
+      int depth = 0;
+      while (i < json.size()) {
+        char c = json[i];
+        if (c == '"') { skip_string(); continue; }
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') { if (--depth == 0) { ++i; break; } }
+        ++i;
+      }
+    } else {
+      while (i < json.size() && json[i] != ',' && json[i] != '}' && json[i] != ' ' && json[i] != '\t' &&
+             json[i] != '\r' && json[i] != '\n') ++i;
+      if (key == field) return json.substr(start, i - start);
+    }
+    skip_ws();
+    if (i < json.size() && json[i] == ',') ++i;
+  }
+  return {};
+}
+
+// Offset of the first byte that is not part of a valid UTF-8 sequence.
+size_t FirstInvalidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = p[i];
+    size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    if (len == 0 || i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) if ((p[i + k] & 0xC0) != 0x80) return i;
+    if (len == 3) {
+      uint32_t cp = ((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+      if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    } else if (len == 4) {
+      uint32_t cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+      if (cp < 0x10000 || cp > 0x10FFFF) return i;
+    }
+    i += len;
+  }
+  return n;
+}
+
 bool HasWildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -30,10 +95,14 @@ std::string_view StripCompression(std::string_view name) {
 }
 
 // JSONL by name; every other file is one plain-text document.
-bool IsTextFile(std::string_view path) {
+bool IsJsonlName(std::string_view path) {
   std::string_view base = StripCompression(path);
-  return !(EndsWith(base, ".jsonl") || EndsWith(base, ".json") || EndsWith(base, ".ndjson"));
+  return EndsWith(base, ".jsonl") || EndsWith(base, ".json") || EndsWith(base, ".ndjson");
 }
+bool IsTextFile(std::string_view path) { return !IsJsonlName(path); }
+
+// What a directory contributes: JSONL files and *.txt (compressed or not).
+bool IsCorpusFileName(std::string_view name) { return IsJsonlName(name) || EndsWith(StripCompression(name), ".txt"); }
 
 Status ExpandDir(Env* env, const std::string& dir, std::vector<std::string>* files) {
   std::vector<FileInfo> entries;
@@ -43,7 +112,7 @@ Status ExpandDir(Env* env, const std::string& dir, std::vector<std::string>* fil
     std::string p = JoinPath(dir, e.name);
     if (e.is_directory) {
       DEDUPDB_RETURN_IF_ERROR(ExpandDir(env, p, files));
-    } else {
+    } else if (IsCorpusFileName(e.name)) {
       files->push_back(p);
     }
   }
@@ -256,7 +325,7 @@ class DocumentReaderImpl final : public DocumentReader {
         current_ = next_file_++;
         Status s = OpenFile(files_[current_]);
         if (!s.ok()) {
-          DEDUPDB_RETURN_IF_ERROR(Bad(s.message(), 0, 0, /*fatal_for_file=*/true));
+          DEDUPDB_RETURN_IF_ERROR(StreamFailure(s, 0, 0));
           continue;
         }
       }
@@ -304,7 +373,7 @@ class DocumentReaderImpl final : public DocumentReader {
   // Records a problem: under kFail returns it as an error; under kSkip lists
   // it and returns OK (the caller carries on).
   Status Bad(const std::string& reason, uint64_t line, uint64_t offset, bool fatal_for_file) {
-    const std::string path = files_[current_];
+    const std::string path = Name(current_);
     if (fatal_for_file) CloseFile();
     // Messages from lower layers already start with "path: ".
     std::string msg = reason.rfind(path + ": ", 0) == 0 ? reason.substr(path.size() + 2) : reason;
@@ -315,6 +384,20 @@ class DocumentReaderImpl final : public DocumentReader {
     }
     skipped_.push_back(SkippedRecord{path, line, offset, msg});
     return Status::OK();
+  }
+
+  // A failure of the byte stream: a damaged compressed stream is bad input
+  // (policy applies); an I/O error from the Env is returned as it is.
+  Status StreamFailure(const Status& s, uint64_t line, uint64_t offset) {
+    if (s.IsCorruption()) return Bad(s.message(), line, offset, true);
+    const std::string path = Name(current_);
+    CloseFile();
+    return s.message().find(path) == std::string::npos ? s.WithContext(path) : s;
+  }
+
+  const std::string& Name(size_t i) const {
+    static const std::string kStdin = "<stdin>";
+    return files_[i] == "-" ? kStdin : files_[i];
   }
 
   // Makes sure [begin_, end_) holds at least one full line or the rest of
@@ -369,11 +452,10 @@ class DocumentReaderImpl final : public DocumentReader {
       std::string_view line;
       bool have = false;
       Status s = NextLine(&line, &have);
-      if (!s.ok()) return Bad(s.message(), line_ + 1, file_bytes_, true);
+      if (!s.ok()) return StreamFailure(s, line_ + 1, file_bytes_);
       if (!have) {
         if (file_bytes_ == 0) {
-          std::string path = files_[current_];
-          DEDUPDB_RETURN_IF_ERROR(Bad(path + ": empty file", 0, 0, true));
+          DEDUPDB_RETURN_IF_ERROR(Bad("empty file", 0, 0, true));
         }
         CloseFile();
         return Status::OK();
@@ -385,7 +467,7 @@ class DocumentReaderImpl final : public DocumentReader {
       }
       std::string reason;
       if (ParseLine(line, rec, &reason)) {
-        rec->source = &files_[current_];
+        rec->source = &Name(current_);
         rec->line = line_;
         rec->byte_offset = line_offset_;
         *got = true;
@@ -401,6 +483,10 @@ class DocumentReaderImpl final : public DocumentReader {
     // The buffer always has SIMDJSON_PADDING readable bytes past end_.
     simdjson::dom::element doc;
     auto err = parser_.parse(line.data(), line.size(), false).get(doc);
+    if (err == simdjson::UTF8_ERROR) {
+      *reason = "invalid UTF-8 at byte " + std::to_string(FirstInvalidUtf8(line)) + " of the line";
+      return false;
+    }
     if (err) {
       *reason = std::string("malformed JSON: ") + simdjson::error_message(err);
       return false;
@@ -425,7 +511,7 @@ class DocumentReaderImpl final : public DocumentReader {
           if (field.value.get_string().get(sv)) sv = {};
           id_buf_.assign(sv);
         } else if (field.value.is_number()) {
-          id_buf_ = simdjson::minify(field.value);
+          id_buf_.assign(RawTopLevelNumber(line, options_.id_field));
         } else {
           *reason = "field \"" + options_.id_field + "\" must be a string or a number";
           return false;
@@ -442,7 +528,7 @@ class DocumentReaderImpl final : public DocumentReader {
                 std::to_string(static_cast<const char*>(nul) - text.data()) + " of the text";
       return false;
     }
-    if (!have_id) id_buf_ = files_[current_] + ":" + std::to_string(line_);
+    if (!have_id) id_buf_ = Name(current_) + ":" + std::to_string(line_);
     rec->external_id = id_buf_;
     rec->text = text;
     return true;
@@ -461,7 +547,7 @@ class DocumentReaderImpl final : public DocumentReader {
       cap = buf_.size() - simdjson::SIMDJSON_PADDING;
       size_t n = 0;
       Status s = decoder_->Fill(buf_.data() + end_, cap - end_, &n);
-      if (!s.ok()) return Bad(s.message(), 0, 0, true);
+      if (!s.ok()) return StreamFailure(s, 0, 0);
       if (n == 0) eof_ = true;
       end_ += n;
       decoded_ += n;
@@ -469,7 +555,7 @@ class DocumentReaderImpl final : public DocumentReader {
     line_ = 1;
     std::string_view text(buf_.data(), end_);
     const std::string& path = files_[current_];
-    if (text.empty()) return Bad(path + ": empty file", 0, 0, true);
+    if (text.empty()) return Bad("empty file", 0, 0, true);
     if (const void* nul = std::memchr(text.data(), 0, text.size())) {
       return Bad("NUL byte at byte offset " + std::to_string(static_cast<const char*>(nul) - text.data()), 0, 0, true);
     }
@@ -483,20 +569,6 @@ class DocumentReaderImpl final : public DocumentReader {
     rec->byte_offset = 0;
     *got = true;
     return Status::OK();
-  }
-
-  // Slow path used only to report where validation failed.
-  static size_t FirstInvalidUtf8(std::string_view s) {
-    size_t lo = 0, hi = s.size();
-    // Binary search on prefix validity, then back off to a boundary.
-    while (hi - lo > 4) {
-      size_t mid = lo + (hi - lo) / 2;
-      while (mid > lo && (static_cast<unsigned char>(s[mid]) & 0xC0) == 0x80) --mid;
-      if (mid == lo) break;
-      if (simdjson::validate_utf8(s.data(), mid)) lo = mid;
-      else hi = mid;
-    }
-    return lo;
   }
 
   Env* env_;
@@ -530,7 +602,7 @@ Status ExpandInputs(Env* env, const std::vector<std::string>& inputs, std::vecto
         size_t before = files->size();
         DEDUPDB_RETURN_IF_ERROR(ExpandDir(env, in, files));
         std::sort(files->begin() + static_cast<long>(before), files->end());
-        if (files->size() == before) return Status::InvalidArgument(in + ": directory holds no files");
+        if (files->size() == before) return Status::InvalidArgument(in + ": directory holds no .jsonl/.json/.ndjson/.txt files (name other files or use a glob)");
       } else {
         files->push_back(in);
       }

@@ -14,6 +14,8 @@
 namespace dedupdb {
 namespace {
 
+constexpr const char* kStdinName = "<stdin>";
+
 class Ingest {
  public:
   Ingest(const BuildOptions& options, BuildReport* report) : options_(options), report_(report) {}
@@ -75,7 +77,7 @@ class Ingest {
         bad = Status::Corruption("catalog source record " + std::to_string(src.id) + " is malformed");
         return false;
       }
-      if (src.rec.path != "-") sources_by_path_[src.rec.path] = sources_.size();
+      if (src.rec.path != kStdinName) sources_by_path_[src.rec.path] = sources_.size();
       sources_.push_back(std::move(src));
       return true;
     }));
@@ -111,7 +113,7 @@ class Ingest {
     }
     Source src;
     src.id = next_source_++;
-    src.rec.path = path;
+    src.rec.path = path == "-" ? kStdinName : path;  // stdin is never resumed
     src.rec.size = fi.size;
     src.rec.mtime_ns = fi.mtime_ns;
     src.dirty = true;
