@@ -12,7 +12,7 @@ say() { printf '\n== %s ==\n' "$*"; }
 rm -rf "$STORE"
 say "ingest /usr/share/common-licenses and /usr/share/doc/*/copyright"
 # The glob is quoted: dedupdb expands it itself (one reader for every input kind).
-"$DEDUPDB" build "$STORE" /usr/share/common-licenses '/usr/share/doc/*/copyright'
+"$DEDUPDB" build "$STORE" '/usr/share/common-licenses/*' '/usr/share/doc/*/copyright'
 
 say "store summary (exact duplicates come from the content hash)"
 "$DEDUPDB" info "$STORE"
