@@ -26,12 +26,14 @@ if has index-sa; then
 fi
 if has dedup-exact; then
   say "exact-substring dedup: spans of >= 200 bytes that occur more than once"
-  "$DEDUPDB" dedup-exact -q "$STORE" --min-len 200 --out "$WORK/exact"
+  "$DEDUPDB" dedup-exact -q "$STORE" --min-len 200 --top 5 --ranges-jsonl "$WORK/exact-ranges.jsonl"
 fi
 if has index-lsh; then
   say "near-duplicate documents (MinHash + LSH, Jaccard >= 0.8)"
   "$DEDUPDB" index-lsh -q "$STORE" --threshold 0.8
   "$DEDUPDB" dedup-near -q "$STORE" --threshold 0.8 --out "$WORK/near"
+  echo "first clusters (removed doc -> kept representative):"
+  head -n 5 "$WORK/near/removed.jsonl"
 fi
 if has decon; then
   say "decontamination: which copyright files contain passages of the GPL-3 text"
@@ -44,6 +46,8 @@ with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"id": f"gpl3-{i}", "text": p}) + "\n")
 PY
   "$DEDUPDB" decon index -q --out "$WORK/evals.ddx" "$WORK/evals.jsonl"
-  "$DEDUPDB" decon scan -q --index "$WORK/evals.ddx" --store "$STORE" --report "$WORK/decon-report"
+  "$DEDUPDB" decon scan -q --index "$WORK/evals.ddx" --store "$STORE" --flagged "$WORK/decon-flagged.jsonl" \
+    --report-json "$WORK/decon-report.json" --report-csv "$WORK/decon-report.csv" --report-html "$WORK/decon-report.html"
+  echo "report: $WORK/decon-report.html (open in a browser)"
 fi
 say "done: outputs in $WORK"
