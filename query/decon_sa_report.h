@@ -22,6 +22,9 @@ struct DeconSaReportOptions {
   std::string store;
   std::string sa_name = "default";
   size_t batch = 65536;          // grams per BatchCount call
+  // Look grams up with binary searches on the memory-mapped index instead of
+  // batched reads (faster when the index is in the page cache).
+  bool use_mmap = false;
   bool longest_match = true;     // longest verbatim match for examples with hits
   uint64_t min_match_bytes = 50; // shortest span reported as a longest match
   bool progress = false;

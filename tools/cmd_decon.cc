@@ -46,6 +46,7 @@ struct Opts {
   unsigned threads = 0;
   uint64_t limit = UINT64_MAX;
   bool fail_on_hit = false;
+  bool use_mmap = false;
   std::string text, file;
 };
 
@@ -229,6 +230,7 @@ int RunReport(const Opts& o) {
   DeconSaReportOptions so;
   so.store = o.store;
   so.sa_name = o.sa_name;
+  so.use_mmap = o.use_mmap;
   so.progress = Progress();
   DeconAccumulator acc(d.index());
   DeconSaReportStats st;
@@ -247,8 +249,8 @@ int RunReport(const Opts& o) {
   if (cli::Globals().json) {
     std::printf("%s", DeconReportJson(rep, acc).c_str());
   } else {
-    std::printf("looked up %llu grams in %.2f s (%llu found)\n", (unsigned long long)st.grams_looked_up, st.seconds,
-                (unsigned long long)st.grams_found);
+    std::printf("looked up %llu grams in %.2f s via %s (%llu found)\n", (unsigned long long)st.grams_looked_up,
+                st.seconds, st.reader.c_str(), (unsigned long long)st.grams_found);
     PrintSetSummary(rep);
   }
   return cli::kExitOk;
@@ -302,6 +304,7 @@ cli::CommandRegistrar reg("decon", "Benchmark decontamination: eval n-gram index
   report->add_option("--index", o->index, "Eval index file")->required();
   report->add_option("--store", o->store, "Store directory")->required();
   report->add_option("--name", o->sa_name, "Suffix-array index name");
+  report->add_flag("--mmap", o->use_mmap, "Binary searches on the mapped index instead of batched io_uring reads");
   AddReportOptions(report, o.get());
   report->fallthrough();
 
