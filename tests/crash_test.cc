@@ -1,0 +1,361 @@
+// Durability: a build SIGKILLed at random points leaves the store at a
+// committed prefix that opens and verifies, and a re-run completes it to the
+// same content as an uninterrupted build. Injected I/O faults (ENOSPC, EIO,
+// failed fsync/rename, short reads) give clean Status errors and leave the
+// previously committed store intact. On-disk damage is caught by Verify.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/doc_store.h"
+#include "storage/fault_injection_env.h"
+#include "storage/store_builder.h"
+#include "tests/test_util.h"
+
+namespace dedupdb {
+namespace {
+
+using test::ReadFile;
+using test::Scaled;
+using test::TempDir;
+using test::WriteFile;
+
+namespace fs = std::filesystem;
+
+// Everything a reader can observe about one document.
+struct DocDump {
+  std::string text, id, source;
+  uint64_t line, duplicate_of;
+  bool operator==(const DocDump&) const = default;
+};
+
+// Opens the store and dumps every doc; checks Verify on the way.
+Status DumpStore(const std::string& dir, std::vector<DocDump>* out, Env* env = nullptr) {
+  out->clear();
+  DocStore::Options o;
+  o.env = env;
+  std::unique_ptr<DocStore> store;
+  DEDUPDB_RETURN_IF_ERROR(DocStore::Open(dir, o, &store));
+  for (uint64_t i = 0; i < store->num_docs(); i++) {
+    DocMeta m;
+    DEDUPDB_RETURN_IF_ERROR(store->GetMeta(i, &m));
+    out->push_back(DocDump{std::string(store->Text(i)), m.external_id, m.source, m.line, m.duplicate_of});
+  }
+  std::vector<VerifyProblem> problems;
+  DEDUPDB_RETURN_IF_ERROR(store->Verify(&problems));
+  if (!problems.empty()) return Status::Corruption("verify: " + problems[0].path + ": " + problems[0].message);
+  return Status::OK();
+}
+
+// A few MB of JSONL in three files, with duplicates across files.
+std::vector<std::string> MakeInputs(const TempDir& dir, size_t total_bytes) {
+  std::mt19937 rng(99);
+  std::vector<std::string> texts;
+  std::vector<std::string> files;
+  for (int f = 0; f < 3; f++) {
+    std::string path = dir.Sub("in" + std::to_string(f) + ".jsonl");
+    std::string data;
+    int line = 0;
+    while (data.size() < total_bytes / 3) {
+      std::string text;
+      if (!texts.empty() && rng() % 10 == 0) {
+        text = texts[rng() % texts.size()];
+      } else {
+        size_t len = 50 + rng() % 4000;
+        for (size_t i = 0; i < len; i++) text += static_cast<char>(i % 9 == 8 ? ' ' : 'a' + rng() % 26);
+        texts.push_back(text);
+      }
+      data += "{\"id\": \"f" + std::to_string(f) + "-" + std::to_string(++line) + "\", \"text\": \"" + text + "\"}\n";
+    }
+    WriteFile(path, data);
+    files.push_back(path);
+  }
+  return files;
+}
+
+BuildOptions SmallSegments(Env* env = nullptr) {
+  BuildOptions o;
+  o.segment_bytes = 96 << 10;  // many commits to land between
+  o.env = env;
+  return o;
+}
+
+// Data files on disk that the catalog does not list would be leaked space.
+void ExpectNoUnlistedSegments(const std::string& store_dir) {
+  std::unique_ptr<DocStore> store;
+  ASSERT_TRUE(DocStore::Open(store_dir, &store).ok());
+  size_t on_disk = 0;
+  if (fs::exists(store_dir + "/segments")) {
+    for (auto& e : fs::directory_iterator(store_dir + "/segments")) {
+      (void)e;
+      on_disk++;
+    }
+  }
+  EXPECT_EQ(on_disk, store->num_segments());
+}
+
+TEST(CrashTest, KillNineAtRandomPointsThenResume) {
+  TempDir dir;
+  auto inputs = MakeInputs(dir, Scaled(3 << 20, 1 << 20));
+  // Reference: one uninterrupted build.
+  std::string ref_dir = dir.Sub("ref");
+  BuildReport rep;
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = BuildStore(ref_dir, inputs, SmallSegments(), &rep);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  double full_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<DocDump> ref;
+  s = DumpStore(ref_dir, &ref);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_GT(rep.segments_added, 5u);
+
+  std::mt19937 rng(2026);
+  int iterations = static_cast<int>(Scaled(4, 2));
+  int kills_landed = 0;
+  for (int it = 0; it < iterations; it++) {
+    SCOPED_TRACE("iteration " + std::to_string(it));
+    std::string store = dir.Sub("s" + std::to_string(it));
+    std::vector<DocDump> last;  // state after the previous kill
+    // Kill the same store up to three times in a row, then finish it.
+    for (int round = 0; round < 3; round++) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        BuildReport r;
+        Status cs = BuildStore(store, inputs, SmallSegments(), &r);
+        _exit(cs.ok() ? 0 : 1);
+      }
+      // Anywhere from before the first commit to past the end (sanitizer
+      // builds are slower, so scale by the measured reference time).
+      auto delay = std::chrono::microseconds(static_cast<int64_t>(full_ms * 1000 * (rng() % 1200) / 1000.0));
+      std::this_thread::sleep_for(delay);
+      kill(pid, SIGKILL);
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      if (WIFSIGNALED(status)) {
+        kills_landed++;
+      } else {
+        ASSERT_EQ(WEXITSTATUS(status), 0) << "child build failed on its own";
+      }
+
+      std::vector<DocDump> got;
+      Status os = DumpStore(store, &got);
+      if (!os.ok()) {
+        // Only acceptable if nothing was ever committed (killed before the
+        // catalog existed); never a store that opens half-built.
+        EXPECT_FALSE(os.IsCorruption()) << os.ToString();
+        EXPECT_TRUE(last.empty()) << "store committed before, but now: " << os.ToString();
+        continue;
+      }
+      ASSERT_LE(got.size(), ref.size());
+      ASSERT_GE(got.size(), last.size()) << "a kill lost committed documents";
+      for (size_t i = 0; i < got.size(); i++) ASSERT_TRUE(got[i] == ref[i]) << "doc " << i << " differs";
+      last = got;
+    }
+    // Resume to completion: same content as the uninterrupted build.
+    s = BuildStore(store, inputs, SmallSegments(), &rep);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::vector<DocDump> final_docs;
+    s = DumpStore(store, &final_docs);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(final_docs.size(), ref.size());
+    for (size_t i = 0; i < ref.size(); i++) ASSERT_TRUE(final_docs[i] == ref[i]) << "doc " << i;
+    std::unique_ptr<DocStore> a, b;
+    ASSERT_TRUE(DocStore::Open(store, &a).ok());
+    ASSERT_TRUE(DocStore::Open(ref_dir, &b).ok());
+    StoreStats sa, sb;
+    ASSERT_TRUE(a->Stats(&sa).ok());
+    ASSERT_TRUE(b->Stats(&sb).ok());
+    EXPECT_EQ(sa.exact_duplicate_docs, sb.exact_duplicate_docs);
+    EXPECT_EQ(sa.exact_duplicate_bytes, sb.exact_duplicate_bytes);
+    EXPECT_EQ(sa.text_bytes, sb.text_bytes);
+    ExpectNoUnlistedSegments(store);
+  }
+  EXPECT_GT(kills_landed, 0) << "no kill landed during a build; the test did not test anything";
+}
+
+// ---- injected faults ------------------------------------------------------
+
+class BuildFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    inputs_ = MakeInputs(dir_, Scaled(2 << 20, 600 << 10));
+    // Store A: the first input, committed cleanly.
+    store_ = dir_.Sub("store");
+    BuildReport rep;
+    Status s = BuildStore(store_, {inputs_[0]}, SmallSegments(), &rep);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_TRUE(DumpStore(store_, &committed_).ok());
+    // Reference for A + rest, built uninterrupted.
+    std::string ref = dir_.Sub("ref");
+    ASSERT_TRUE(BuildStore(ref, {inputs_[0]}, SmallSegments(), &rep).ok());
+    ASSERT_TRUE(BuildStore(ref, {inputs_[1], inputs_[2]}, SmallSegments(), &rep).ok());
+    ASSERT_TRUE(DumpStore(ref, &full_).ok());
+  }
+
+  // After a failed build: the store must still open, verify, hold a
+  // committed prefix of the full content that includes A, and a clean
+  // re-run must complete it.
+  void ExpectIntactThenResume(const Status& fault_status) {
+    EXPECT_FALSE(fault_status.ok()) << "the fault was not reported";
+    EXPECT_FALSE(fault_status.message().empty());
+    std::vector<DocDump> got;
+    Status s = DumpStore(store_, &got);
+    ASSERT_TRUE(s.ok()) << "store damaged by a failed build: " << s.ToString();
+    ASSERT_GE(got.size(), committed_.size());
+    ASSERT_LE(got.size(), full_.size());
+    for (size_t i = 0; i < got.size(); i++) ASSERT_TRUE(got[i] == full_[i]) << "doc " << i;
+    BuildReport rep;
+    s = BuildStore(store_, {inputs_[1], inputs_[2]}, SmallSegments(), &rep);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = DumpStore(store_, &got);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(got.size(), full_.size());
+    for (size_t i = 0; i < got.size(); i++) ASSERT_TRUE(got[i] == full_[i]) << "doc " << i;
+    ExpectNoUnlistedSegments(store_);
+  }
+
+  Status FaultyBuild(FaultInjectionEnv* env) {
+    BuildReport rep;
+    return BuildStore(store_, {inputs_[1], inputs_[2]}, SmallSegments(env), &rep);
+  }
+
+  TempDir dir_;
+  std::vector<std::string> inputs_;
+  std::string store_;
+  std::vector<DocDump> committed_, full_;
+};
+
+TEST_F(BuildFaultTest, NoSpaceAtSeveralPoints) {
+  for (uint64_t limit : {uint64_t{0}, uint64_t{1000}, uint64_t{200 << 10}}) {
+    SCOPED_TRACE("write limit " + std::to_string(limit));
+    FaultInjectionEnv env(Env::Default());
+    env.SetWriteLimit(limit);
+    Status s = FaultyBuild(&env);
+    EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+    ExpectIntactThenResume(s);
+    // Start over from A for the next limit.
+    fs::remove_all(store_);
+    BuildReport rep;
+    ASSERT_TRUE(BuildStore(store_, {inputs_[0]}, SmallSegments(), &rep).ok());
+  }
+}
+
+TEST_F(BuildFaultTest, InputReadErrorIsReportedWithFileName) {
+  FaultInjectionEnv env(Env::Default());
+  env.InjectFault(FaultOp::kRead, 1, "in2.jsonl");  // 2nd read of the file
+  Status s = FaultyBuild(&env);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("in2.jsonl"), std::string::npos) << s.ToString();
+  ExpectIntactThenResume(s);
+}
+
+TEST_F(BuildFaultTest, InputThatReadsBackShortIsReported) {
+  FaultInjectionEnv env(Env::Default());
+  env.SetTruncation("in1.jsonl", fs::file_size(inputs_[1]) / 2 + 3);
+  Status s = FaultyBuild(&env);
+  EXPECT_NE(s.message().find("in1.jsonl"), std::string::npos) << s.ToString();
+  ExpectIntactThenResume(s);
+}
+
+TEST_F(BuildFaultTest, SyncFailure) {
+  FaultInjectionEnv env(Env::Default());
+  env.InjectFault(FaultOp::kSync, 2);
+  Status s = FaultyBuild(&env);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  ExpectIntactThenResume(s);
+}
+
+TEST_F(BuildFaultTest, RenameFailureDuringPublish) {
+  FaultInjectionEnv env(Env::Default());
+  env.InjectFault(FaultOp::kRename, 1);
+  Status s = FaultyBuild(&env);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  ExpectIntactThenResume(s);
+}
+
+TEST_F(BuildFaultTest, WriteErrorOnSegment) {
+  FaultInjectionEnv env(Env::Default());
+  env.InjectFault(FaultOp::kWrite, 5);
+  Status s = FaultyBuild(&env);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  ExpectIntactThenResume(s);
+}
+
+TEST_F(BuildFaultTest, OpenWithFaultsGivesCleanErrors) {
+  {
+    FaultInjectionEnv env(Env::Default());
+    env.InjectFault(FaultOp::kMap, 0, ".dds");
+    std::vector<DocDump> got;
+    Status s = DumpStore(store_, &got, &env);
+    EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  }
+  {
+    // Segments that read back short must not open (header says otherwise).
+    FaultInjectionEnv env(Env::Default());
+    env.SetTruncation(".dds", 1000);
+    std::vector<DocDump> got;
+    Status s = DumpStore(store_, &got, &env);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  }
+  // Nothing on disk changed.
+  std::vector<DocDump> got;
+  ASSERT_TRUE(DumpStore(store_, &got).ok());
+  ASSERT_TRUE(got == committed_);
+}
+
+// ---- real on-disk damage ----------------------------------------------------
+
+std::vector<std::string> SegmentFiles(const std::string& store) {
+  std::vector<std::string> out;
+  for (auto& e : fs::directory_iterator(store + "/segments")) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(BuildFaultTest, VerifyFindsAFlippedByteInASegment) {
+  auto segs = SegmentFiles(store_);
+  ASSERT_GE(segs.size(), 2u);
+  std::string victim = segs[segs.size() / 2];
+  std::string bytes = ReadFile(victim);
+  bytes[128 + (bytes.size() - 128) / 3] ^= 0x01;  // inside the text
+  fs::permissions(victim, fs::perms::owner_write, fs::perm_options::add);
+  WriteFile(victim, bytes);
+  std::unique_ptr<DocStore> store;
+  Status s = DocStore::Open(store_, &store);
+  ASSERT_TRUE(s.ok()) << "a body flip should be found by verify, not block open: " << s.ToString();
+  std::vector<VerifyProblem> problems;
+  s = store->Verify(&problems);
+  EXPECT_TRUE(!s.ok() || !problems.empty()) << "flipped byte not detected";
+  bool named = false;
+  for (auto& p : problems) named |= p.path.find(fs::path(victim).filename().string()) != std::string::npos;
+  EXPECT_TRUE(named || s.message().find(fs::path(victim).filename().string()) != std::string::npos)
+      << "problem does not name " << victim;
+}
+
+TEST_F(BuildFaultTest, TruncatedOrMissingSegmentFailsOpen) {
+  auto segs = SegmentFiles(store_);
+  std::string victim = segs.back();
+  std::string bytes = ReadFile(victim);
+  fs::permissions(victim, fs::perms::owner_write, fs::perm_options::add);
+  WriteFile(victim, bytes.substr(0, bytes.size() - 100));
+  std::unique_ptr<DocStore> store;
+  Status s = DocStore::Open(store_, &store);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find(fs::path(victim).filename().string()), std::string::npos) << s.ToString();
+  fs::remove(victim);
+  s = DocStore::Open(store_, &store);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(fs::path(victim).filename().string()), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace dedupdb
