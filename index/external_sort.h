@@ -5,6 +5,8 @@
 // in-memory remainder. T must be trivially copyable with operator<;
 // `unique` drops records equal to the previous one. Spill files are raw
 // arrays of T (process-private scratch, deleted by the destructor).
+// SortFn sorts a buffer in place (default std::sort; callers with uniformly
+// distributed keys plug in a radix sort).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +23,11 @@
 namespace dedupdb {
 
 template <class T>
+struct StdSort {
+  void operator()(std::vector<T>* v) const { std::sort(v->begin(), v->end()); }
+};
+
+template <class T, class SortFn = StdSort<T>>
 class ExternalSorter {
   static_assert(std::is_trivially_copyable_v<T>);
 
@@ -89,6 +96,15 @@ class ExternalSorter {
     }
   }
 
+  // After Finish(): if nothing was spilled, the whole sorted output as one
+  // array (a fast path for callers that copy it out in bulk).
+  bool InMemory(const T** data, size_t* n) const {
+    if (!spill_paths_.empty()) return false;
+    *data = buffer_.data();
+    *n = buffer_.size();
+    return true;
+  }
+
   uint64_t added() const { return added_; }
   size_t spill_files() const { return spill_paths_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
@@ -129,7 +145,7 @@ class ExternalSorter {
   };
 
   void SortBuffer() {
-    std::sort(buffer_.begin(), buffer_.end());
+    SortFn()(&buffer_);
     if (unique_) {
       buffer_.erase(std::unique(buffer_.begin(), buffer_.end(),
                                 [](const T& a, const T& b) { return !(a < b) && !(b < a); }),

@@ -161,6 +161,30 @@ std::string RunFileName(const char* prefix, uint64_t first_doc, const char* ext)
   return buf;
 }
 
+// Band keys are uniform 64-bit hashes: one MSD pass on the top 16 bits
+// into 65536 buckets, then a tiny sort per bucket (2-3 times std::sort).
+struct RadixSortEntries {
+  void operator()(std::vector<LshEntry>* v) const {
+    const size_t n = v->size();
+    if (n < 4096) {
+      std::sort(v->begin(), v->end());
+      return;
+    }
+    std::vector<uint32_t> start(65537, 0);
+    for (const LshEntry& e : *v) ++start[(e.key >> 48) + 1];
+    for (size_t i = 1; i <= 65536; ++i) start[i] += start[i - 1];
+    std::vector<LshEntry> out(n);
+    std::vector<uint32_t> pos(start.begin(), start.end() - 1);
+    for (const LshEntry& e : *v) out[pos[e.key >> 48]++] = e;
+    for (size_t b = 0; b < 65536; ++b) {
+      LshEntry* lo = out.data() + start[b];
+      LshEntry* hi = out.data() + start[b + 1];
+      if (hi - lo > 1) std::sort(lo, hi);
+    }
+    v->swap(out);
+  }
+};
+
 // Appends records to a FileBuilder through a 1 MiB buffer.
 class BufferedAppender {
  public:
@@ -236,10 +260,10 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
 
   // One sorter per band shares the memory budget.
   const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 4096);
-  std::vector<std::unique_ptr<ExternalSorter<LshEntry>>> sorters;
+  using BandSorter = ExternalSorter<LshEntry, RadixSortEntries>;
+  std::vector<std::unique_ptr<BandSorter>> sorters;
   for (unsigned j = 0; j < B; ++j) {
-    sorters.push_back(
-        std::make_unique<ExternalSorter<LshEntry>>(env, staging, "band" + std::to_string(j), per_band));
+    sorters.push_back(std::make_unique<BandSorter>(env, staging, "band" + std::to_string(j), per_band));
   }
 
   MinHashPermutations perms(K, m.seed);
@@ -312,6 +336,14 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   for (unsigned j = 0; j < B; ++j) {
     DEDUPDB_RETURN_IF_ERROR(sorters[j]->Finish());
     report->spill_files += sorters[j]->spill_files();
+    const LshEntry* all = nullptr;
+    size_t count = 0;
+    if (sorters[j]->InMemory(&all, &count)) {
+      DEDUPDB_RETURN_IF_ERROR(bucket_out.Flush());
+      DEDUPDB_RETURN_IF_ERROR(bucket_file->Append(std::string_view(reinterpret_cast<const char*>(all), count * sizeof(LshEntry))));
+      sorters[j].reset();
+      continue;
+    }
     for (;;) {
       LshEntry e;
       bool done = false;
