@@ -161,22 +161,26 @@ std::string RunFileName(const char* prefix, uint64_t first_doc, const char* ext)
   return buf;
 }
 
-// Band keys are uniform 64-bit hashes: one MSD pass on the top 16 bits
-// into 65536 buckets, then a tiny sort per bucket (2-3 times std::sort).
+// Band keys are uniform 64-bit hashes: one MSD pass on the top `bits` bits
+// (about n / 2 buckets, at most 65536), then a tiny sort per bucket
+// (2-3 times faster than std::sort on the whole array).
 struct RadixSortEntries {
   void operator()(std::vector<LshEntry>* v) const {
     const size_t n = v->size();
-    if (n < 4096) {
+    if (n < 512) {
       std::sort(v->begin(), v->end());
       return;
     }
-    std::vector<uint32_t> start(65537, 0);
-    for (const LshEntry& e : *v) ++start[(e.key >> 48) + 1];
-    for (size_t i = 1; i <= 65536; ++i) start[i] += start[i - 1];
+    const unsigned bits = std::min(16u, static_cast<unsigned>(63 - __builtin_clzll(n)) - 1);
+    const unsigned shift = 64 - bits;
+    const size_t nb = size_t{1} << bits;
+    std::vector<uint32_t> start(nb + 1, 0);
+    for (const LshEntry& e : *v) ++start[(e.key >> shift) + 1];
+    for (size_t i = 1; i <= nb; ++i) start[i] += start[i - 1];
     std::vector<LshEntry> out(n);
     std::vector<uint32_t> pos(start.begin(), start.end() - 1);
-    for (const LshEntry& e : *v) out[pos[e.key >> 48]++] = e;
-    for (size_t b = 0; b < 65536; ++b) {
+    for (const LshEntry& e : *v) out[pos[e.key >> shift]++] = e;
+    for (size_t b = 0; b < nb; ++b) {
       LshEntry* lo = out.data() + start[b];
       LshEntry* hi = out.data() + start[b + 1];
       if (hi - lo > 1) std::sort(lo, hi);
