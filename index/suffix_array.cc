@@ -167,38 +167,42 @@ SaRange SaShard::FindRange(std::string_view query, SaRange within) const {
   };
   // Lower bound: first suffix >= query. Suffixes strictly between the two
   // bounds share min(lcp_lo, lcp_hi) bytes with the query (sortedness), so
-  // those bytes are skipped.
-  uint64_t lo = within.lo, hi = within.hi;  // search in [lo, hi); boundaries virtual
+  // those bytes are skipped. Probes that land after every match (c > 0)
+  // also bound the upper-bound search, which then starts from there.
   size_t lcp_lo = 0, lcp_hi = 0;
-  uint64_t a = lo, b = hi;  // invariant: [a-1] < q (virtual), [b] >= q
-  {
-    uint64_t L = lo, R = hi;
-    while (L < R) {
-      uint64_t mid = L + (R - L) / 2;
-      size_t l;
-      int c = cmp(mid, std::min(lcp_lo, lcp_hi), &l);
-      if (c < 0) { L = mid + 1; lcp_lo = l; } else { R = mid; lcp_hi = l; }
+  uint64_t L = within.lo, R = within.hi;
+  uint64_t ub = within.hi;
+  size_t lcp_ub = 0;
+  bool r_matches = false;  // the probe that last set R started with the query
+  while (L < R) {
+    uint64_t mid = L + (R - L) / 2;
+    size_t l;
+    int c = cmp(mid, std::min(lcp_lo, lcp_hi), &l);
+    if (c < 0) {
+      L = mid + 1;
+      lcp_lo = l;
+    } else {
+      R = mid;
+      lcp_hi = l;
+      r_matches = c == 0;
+      if (c > 0) { ub = mid; lcp_ub = l; }
     }
-    a = L;
   }
-  // Upper bound: first suffix that orders after every string starting with q.
-  lcp_lo = qlen;  // suffix a starts with q (if a < hi and it matched); conservative otherwise
-  lcp_hi = 0;
-  {
-    uint64_t L = a, R = b;
-    if (L < R) {
-      size_t l;
-      if (cmp(L, 0, &l) != 0) return SaRange{a, a};
-    }
-    while (L < R) {
-      uint64_t mid = L + (R - L) / 2;
-      size_t l;
-      int c = cmp(mid, std::min(lcp_lo, lcp_hi), &l);
-      if (c <= 0) { L = mid + 1; lcp_lo = l; } else { R = mid; lcp_hi = l; }
-    }
-    b = L;
+  const uint64_t first = L;
+  if (first == within.hi || !r_matches) return SaRange{first, first};
+  // Upper bound: first suffix in (first, ub) that orders after every string
+  // starting with q; suffix `first` matched, so lcp_lo starts at qlen.
+  L = first + 1;
+  R = ub;
+  lcp_lo = qlen;
+  lcp_hi = lcp_ub;
+  while (L < R) {
+    uint64_t mid = L + (R - L) / 2;
+    size_t l;
+    int c = cmp(mid, std::min(lcp_lo, lcp_hi), &l);
+    if (c <= 0) { L = mid + 1; lcp_lo = l; } else { R = mid; lcp_hi = l; }
   }
-  return SaRange{a, b};
+  return SaRange{first, L};
 }
 
 // Symbols before the first separator among the first `limit` symbols at pos.
