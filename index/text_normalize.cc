@@ -5,6 +5,9 @@
 // copied into a small scratch buffer first.
 #include "index/text_normalize.h"
 
+#include "index/text_normalize_simd.h"
+#include "storage/cpu_features.h"
+
 // Inline XXH3: word hashes are short and called per word.
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -239,6 +242,103 @@ void TokenizeLmEval(std::string_view text, Emit&& emit) {
   }
 }
 
+// ---- lm-eval fast path: bitmasks of whitespace and "special" bytes -------
+inline size_t NextClear(const uint64_t* m, size_t nb, size_t pos) {
+  size_t b = pos >> 6;
+  if (b >= nb) return nb * 64;
+  uint64_t w = ~m[b] & (~uint64_t{0} << (pos & 63));
+  while (w == 0) {
+    if (++b >= nb) return nb * 64;
+    w = ~m[b];
+  }
+  return b * 64 + std::countr_zero(w);
+}
+inline size_t NextSet(const uint64_t* m, size_t nb, size_t pos) {
+  size_t b = pos >> 6;
+  if (b >= nb) return nb * 64;
+  uint64_t w = m[b] & (~uint64_t{0} << (pos & 63));
+  while (w == 0) {
+    if (++b >= nb) return nb * 64;
+    w = m[b];
+  }
+  return b * 64 + std::countr_zero(w);
+}
+// Any bit set in [from, to) (to > from)?
+inline bool AnySet(const uint64_t* m, size_t from, size_t to) {
+  size_t b = from >> 6, last = (to - 1) >> 6;
+  uint64_t w = m[b] & (~uint64_t{0} << (from & 63));
+  while (b < last) {
+    if (w) return true;
+    w = m[++b];
+  }
+  size_t top = to & 63;
+  if (top) w &= (uint64_t{1} << top) - 1;
+  return w != 0;
+}
+
+bool UseAvx2() {
+  static const bool avx2 = DetectSimdLevel() >= SimdLevel::kAvx2;
+  return avx2;
+}
+
+template <typename Emit>
+void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t size = text.size();
+  const size_t nb = (size + 63) / 64;
+  thread_local std::vector<uint64_t> space_bits, special_bits;
+  if (space_bits.size() < nb) {
+    space_bits.resize(nb);
+    special_bits.resize(nb);
+  }
+  uint64_t* space = space_bits.data();
+  uint64_t* special = special_bits.data();
+  const size_t full = size / 64;
+  if (allow_avx2 && UseAvx2()) text_internal::ClassifyLmEvalAvx2(base, full, space, special);
+  else text_internal::ClassifyLmEvalScalar(base, full, space, special);
+  if (size % 64) {
+    uint8_t tail[64] = {0};
+    std::memcpy(tail, base + full * 64, size % 64);
+    text_internal::ClassifyLmEvalScalar(tail, 1, space + full, special + full);
+    space[full] |= ~uint64_t{0} << (size % 64);  // words end at the text's end
+  }
+  std::string scratch;
+  size_t pos = 0;
+  for (;;) {
+    pos = NextClear(space, nb, pos);
+    if (pos >= size) return;
+    size_t end = std::min(NextSet(space, nb, pos), size);
+    if (!AnySet(special, pos, end)) {
+      emit(pos, end, std::string_view(text.data() + pos, end - pos));
+      pos = end;
+      continue;
+    }
+    bool high = false;
+    scratch.clear();
+    for (size_t q = pos; q < end; ++q) {
+      uint8_t c = base[q];
+      if (c >= 0x80) {
+        high = true;
+        break;
+      }
+      uint8_t k = kClass[c];
+      if (k == kPunct) continue;
+      scratch.push_back(static_cast<char>(k == kUpper ? (c | 0x20) : c));
+    }
+    if (!high) {
+      if (!scratch.empty()) emit(pos, end, std::string_view(scratch));
+    } else {
+      // Non-ASCII bytes: Unicode whitespace may split this run; the bytewise
+      // tokeniser handles it (the run has no ASCII whitespace, so the
+      // boundaries agree).
+      const size_t off = pos;
+      TokenizeLmEval(text.substr(pos, end - pos),
+                     [&](size_t b, size_t e, std::string_view w) { emit(b + off, e + off, w); });
+    }
+    pos = end;
+  }
+}
+
 template <typename Emit>
 void TokenizeWords(std::string_view text, Emit&& emit) {
   const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
@@ -296,7 +396,7 @@ __attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) { r
 
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
-  if (mode == NormalizationMode::kLmEval) TokenizeLmEval(text, emit);
+  if (mode == NormalizationMode::kLmEval) TokenizeLmEvalFast(text, emit, true);
   else TokenizeWords(text, emit);
 }
 
@@ -391,4 +491,30 @@ void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::v
   for (size_t i = 0; i + n <= count; ++i) out->push_back(XXH3_64bits(tokens + i, n * sizeof(uint32_t)));
 }
 
+namespace text_internal {
+
+void ClassifyLmEvalScalar(const uint8_t* p, size_t nblocks, uint64_t* space, uint64_t* special) {
+  for (size_t b = 0; b < nblocks; ++b, p += 64) {
+    uint64_t sp = 0, x = 0;
+    for (int i = 0; i < 64; ++i) {
+      uint8_t k = kClass[p[i]];
+      sp |= uint64_t{k == kSpace} << i;
+      x |= uint64_t{k == kUpper || k == kPunct || k == kHigh} << i;
+    }
+    space[b] = sp;
+    special[b] = x;
+  }
+}
+
+void TokenizeLmEvalBytewise(const char* text, size_t size, EmitFn emit, void* ctx) {
+  TokenizeLmEval(std::string_view(text, size),
+                 [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); });
+}
+
+void TokenizeLmEvalBitmask(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx2) {
+  TokenizeLmEvalFast(std::string_view(text, size),
+                     [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); }, allow_avx2);
+}
+
+}  // namespace text_internal
 }  // namespace dedupdb

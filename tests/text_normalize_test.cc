@@ -7,9 +7,12 @@
 #include <xxhash.h>
 
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
+#include "index/text_normalize_simd.h"
+#include "storage/cpu_features.h"
 #include "tests/test_util.h"
 
 namespace dedupdb {
@@ -236,6 +239,52 @@ TEST(TextNormalize, ShingleHashesCharAndTokenMode) {
   ASSERT_EQ(out.size(), 1u);
   TokenShingleHashes(toks, 0, 3, &out);
   EXPECT_TRUE(out.empty());
+}
+
+TEST(TextNormalize, Avx2ClassifierEqualsScalar) {
+  if (DetectSimdLevel() < SimdLevel::kAvx2) GTEST_SKIP() << "CPU (or DEDUPDB_SIMD) has no AVX2";
+  std::mt19937 rng(21);
+  std::vector<uint8_t> bytes(64 * 64);
+  for (int round = 0; round < 50; ++round) {
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(round % 2 ? rng() : rng() % 0x80);
+    std::vector<uint64_t> s1(64), x1(64), s2(64), x2(64);
+    text_internal::ClassifyLmEvalScalar(bytes.data(), 64, s1.data(), x1.data());
+    text_internal::ClassifyLmEvalAvx2(bytes.data(), 64, s2.data(), x2.data());
+    ASSERT_EQ(s1, s2);
+    ASSERT_EQ(x1, x2);
+  }
+  // Every byte value once, in every lane position.
+  for (int shift = 0; shift < 64; ++shift) {
+    for (int i = 0; i < 256; ++i) bytes[(i + shift) % 256] = static_cast<uint8_t>(i);
+    std::vector<uint64_t> s1(4), x1(4), s2(4), x2(4);
+    text_internal::ClassifyLmEvalScalar(bytes.data(), 4, s1.data(), x1.data());
+    text_internal::ClassifyLmEvalAvx2(bytes.data(), 4, s2.data(), x2.data());
+    ASSERT_EQ(s1, s2);
+    ASSERT_EQ(x1, x2);
+  }
+}
+
+TEST(TextNormalize, BitmaskTokenizerEqualsBytewise) {
+  using Tok = std::tuple<size_t, size_t, std::string>;
+  auto collect = [](void* ctx, size_t b, size_t e, const char* w, size_t n) {
+    static_cast<std::vector<Tok>*>(ctx)->emplace_back(b, e, std::string(w, n));
+  };
+  std::vector<std::string> cases = EdgeCases();
+  for (const std::string& r : RandomCases(test::Scaled(3000, 500), 99)) cases.push_back(r + r + r);  // > 64 bytes
+  std::mt19937 rng(4);
+  for (int i = 0; i < 300; ++i) {  // arbitrary bytes, invalid UTF-8 included
+    std::string s(rng() % 300, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 3 ? ' ' + rng() % 95 : rng());
+    cases.push_back(s);
+  }
+  for (const std::string& c : cases) {
+    std::vector<Tok> ref, fast, fast_avx2;
+    text_internal::TokenizeLmEvalBytewise(c.data(), c.size(), collect, &ref);
+    text_internal::TokenizeLmEvalBitmask(c.data(), c.size(), collect, &fast, false);
+    text_internal::TokenizeLmEvalBitmask(c.data(), c.size(), collect, &fast_avx2, true);
+    ASSERT_EQ(fast, ref) << c;
+    ASSERT_EQ(fast_avx2, ref) << c;
+  }
 }
 
 TEST(TextNormalize, ModeNames) {
