@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +24,14 @@
 using namespace dedupdb;
 
 namespace {
+// Thread CPU time: the machine is shared, so per-core throughput is measured
+// in CPU seconds of this thread (wall-clock figures are printed too).
 double Now() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+double Wall() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
@@ -73,7 +81,7 @@ int main(int argc, char** argv) {
   std::vector<Word> words;
   std::vector<uint64_t> h;
   uint64_t sink = 0;
-  double best_tok = 1e9, best_hash = 1e9, best_scan = 1e9;
+  double best_tok = 1e9, best_hash = 1e9, best_scan = 1e9, best_scan_wall = 1e9;
   for (int r = 0; r < reps; ++r) {
     double t0 = Now();
     for (size_t i = 0; i < docs.size(); ++i) {
@@ -96,7 +104,7 @@ int main(int argc, char** argv) {
   DeconResult res;
   uint64_t flagged = 0;
   for (int r = 0; r < reps; ++r) {
-    double t0 = Now();
+    double t0 = Now(), w0 = Wall();
     flagged = 0;
     for (size_t i = 0; i < docs.size(); ++i) {
       d.Check(doc(i), &res);
@@ -106,6 +114,7 @@ int main(int argc, char** argv) {
       }
     }
     best_scan = std::min(best_scan, Now() - t0);
+    best_scan_wall = std::min(best_scan_wall, Wall() - w0);
   }
   // Latency per 2 KB piece.
   std::vector<double> lat;
@@ -125,10 +134,10 @@ int main(int argc, char** argv) {
   size_t report_bytes = DeconReportJson(rep, acc).size() + DeconReportCsv(rep, acc).size() + DeconReportHtml(rep, acc).size();
   double report_s = Now() - t0;
   std::printf("{\"docs\":%zu,\"mb\":%.1f,\"eval_grams\":%llu,\"n\":%u,\"flagged\":%llu,"
-              "\"tokenize_mb_s\":%.1f,\"tokenize_hash_mb_s\":%.1f,\"check_mb_s\":%.1f,"
+              "\"tokenize_mb_s\":%.1f,\"tokenize_hash_mb_s\":%.1f,\"check_mb_s\":%.1f,\"check_wall_mb_s\":%.1f,"
               "\"check_2kb_p50_us\":%.2f,\"check_2kb_p99_us\":%.2f,\"report_ms\":%.1f,\"report_bytes\":%zu,\"sink\":%llu}\n",
               docs.size(), mb, (unsigned long long)d.index().num_grams(), d.index().n(), (unsigned long long)flagged,
-              mb / best_tok, mb / best_hash, mb / best_scan, lat.empty() ? 0.0 : lat[lat.size() / 2],
+              mb / best_tok, mb / best_hash, mb / best_scan, mb / best_scan_wall, lat.empty() ? 0.0 : lat[lat.size() / 2],
               lat.empty() ? 0.0 : lat[lat.size() * 99 / 100], report_s * 1e3, report_bytes, (unsigned long long)(sink & 1));
   return 0;
 }
