@@ -77,14 +77,36 @@ for c in 1 2 3 4; do
 done
 X4_BYTES=$(cat "$WORK"/x4/*.jsonl | wc -c)
 rm -rf "$WORK/s_plain" "$WORK/s_x4"
+# sampled NAME CMD...: like timed, and also samples /proc/PID/status every
+# 0.1 s for the peak anonymous (heap) and file-backed (mmap) resident sizes,
+# since VmHWM counts the catalog's LMDB map pages, which the kernel can drop.
+sampled() {
+  local name=$1
+  shift
+  "$@" >/dev/null &
+  local pid=$! anon=0 file=0 a f
+  while kill -0 $pid 2>/dev/null; do
+    a=$(awk '/^RssAnon:/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    f=$(awk '/^RssFile:/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    ((${a:-0} > anon)) && anon=$a
+    ((${f:-0} > file)) && file=$f
+    sleep 0.1
+  done
+  wait $pid
+  echo "$name $anon $file" >>"$WORK/rss_split"
+}
+: >"$WORK/rss_split"
 timed rss_1x "$DEDUPDB" -q build "$WORK/s_plain" "${PLAIN[@]}"
 timed rss_4x "$DEDUPDB" -q build "$WORK/s_x4" "$WORK"/x4/*.jsonl
+rm -rf "$WORK/s_plain" "$WORK/s_x4"
+sampled rss_1x "$DEDUPDB" -q build "$WORK/s_plain" "${PLAIN[@]}"
+sampled rss_4x "$DEDUPDB" -q build "$WORK/s_x4" "$WORK"/x4/*.jsonl
 "$DEDUPDB" --json info "$WORK/s_x4" >"$WORK/x4_info.json"
 rm -rf "$WORK/s_plain" "$WORK/s_x4"
 
 echo
 echo "== summary (median of $ROUNDS rounds; MB = 10^6 bytes)"
-python3 - "$WORK/times" "$PLAIN_BYTES" "$X4_BYTES" "$WORK/phases.jsonl" "$WORK/x4_info.json" <<'PY'
+python3 - "$WORK/times" "$PLAIN_BYTES" "$X4_BYTES" "$WORK/phases.jsonl" "$WORK/x4_info.json" "$WORK/rss_split" <<'PY'
 import json, statistics, sys
 times, plain_bytes, x4_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rows = {}
@@ -110,4 +132,7 @@ info = json.load(open(sys.argv[5]))
 print(f"peak RSS 1x build: {rows['rss_1x'][0][2] / 1024:.0f} MiB ({mb:.0f} MB input, wall {rows['rss_1x'][0][0]:.1f} s)")
 print(f"peak RSS 4x build: {rows['rss_4x'][0][2] / 1024:.0f} MiB ({x4_bytes/1e6:.0f} MB input, {info['docs']} docs, "
       f"{info['exact_duplicate_docs']} exact dups, wall {rows['rss_4x'][0][0]:.1f} s)")
+for line in open(sys.argv[6]):
+    name, anon, file = line.split()
+    print(f"{name}: peak RssAnon {int(anon) / 1024:.0f} MiB, peak RssFile {int(file) / 1024:.0f} MiB (sampled every 0.1 s)")
 PY
