@@ -23,6 +23,9 @@ SECTIONS=${*:-sig lsh planted corpus wiki}
 # rss NAME cmd...: runs cmd; writes its peak anonymous RSS (heap, not the
 # page cache of memory-mapped store files) in KB to $OUT/NAME.rss, sampled
 # from /proc/PID/status every 10 ms, and its peak total RSS to $OUT/NAME.hwm.
+# The reference, with its timer switched to CPU time (time.process_time):
+# per-core cost, like ours (minhash_bench measures CPU time too).
+REFCMD=($PY -c 'import runpy, sys, time; time.perf_counter = time.process_time; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")' "$REF")
 rss() {
   $PY -c '
 import subprocess, sys, time
@@ -47,7 +50,7 @@ sig)
   : > "$OUT/sig_ours.jsonl"; : > "$OUT/sig_ref.jsonl"
   for round in 1 2 3; do
     $BENCH sig "$F" --limit "$N_SIG" | tee -a "$OUT/sig_ours.jsonl"
-    $PY "$REF" dedup "$F" --limit "$N_SIG" | tail -1 | tee -a "$OUT/sig_ref.jsonl"
+    "${REFCMD[@]}" dedup "$F" --limit "$N_SIG" | tail -1 | tee -a "$OUT/sig_ref.jsonl"
   done
   $PY - "$OUT" <<'PY'
 import json, sys
@@ -63,8 +66,8 @@ lsh)
   # keeps signatures and tables in RAM, ours streams them to disk.
   F=$DATA/corpus/imdb_reviews.jsonl.zst
   rss lsh_ours $BENCH lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee "$OUT/lsh_ours.json"
-  rss lsh_ref $PY "$REF" dedup "$F" --limit "$N_LSH" | tail -1 | tee "$OUT/lsh_ref.json"
-  rss lsh_ref_base $PY "$REF" dedup "$F" --limit 1000 > /dev/null
+  rss lsh_ref "${REFCMD[@]}" dedup "$F" --limit "$N_LSH" | tail -1 | tee "$OUT/lsh_ref.json"
+  rss lsh_ref_base "${REFCMD[@]}" dedup "$F" --limit 1000 > /dev/null
   # Ours through the CLI: peak RSS of the index build and of dedup-near.
   rm -rf "$OUT/imdb_store"
   $CLI -q build "$OUT/imdb_store" "$F" > /dev/null

@@ -8,6 +8,8 @@
 #include <queue>
 #include <thread>
 
+#include <time.h>
+
 #include "index/external_sort.h"
 #include "storage/checksum.h"
 #include "storage/coding.h"
@@ -155,6 +157,12 @@ void LshIndex::Lookup(unsigned band, uint64_t key, const std::function<void(uint
 
 namespace {
 
+double CpuNow() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 std::string RunFileName(const char* prefix, uint64_t first_doc, const char* ext) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%s-%012" PRIu64 ".%s", prefix, first_doc, ext);
@@ -277,12 +285,15 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   std::vector<uint32_t> sigs(batch * K);
   std::vector<uint8_t> empty(batch);
   std::vector<uint64_t> bytes_per_thread(threads);
-  ProgressMeter progress("index-lsh", store->text_bytes(), ProgressMeter::Unit::kBytes, options.show_progress);
+  uint64_t new_bytes = 0;  // progress total: only the documents of this run
+  for (uint64_t d = first; d < last; ++d) new_bytes += store->Text(d).size();
+  ProgressMeter progress("index-lsh", new_bytes, ProgressMeter::Unit::kBytes, options.show_progress);
   uint64_t bytes_done = 0;
-  double sig_seconds = 0, bucket_seconds = 0;
+  double sig_seconds = 0, bucket_seconds = 0, sig_cpu = 0, bucket_cpu = 0;
   for (uint64_t base = first; base < last; base += batch) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(batch, last - base));
     auto ts = std::chrono::steady_clock::now();
+    const double cs = CpuNow();
     auto work = [&](unsigned t) {
       MinHasher hasher(&perms, m.shingles);
       uint64_t bytes = 0;
@@ -301,7 +312,9 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
       for (auto& th : pool) th.join();
     }
     const auto tb = std::chrono::steady_clock::now();
+    const double cb = CpuNow();
     sig_seconds += std::chrono::duration<double>(tb - ts).count();
+    sig_cpu += cb - cs;
     for (unsigned t = 0; t < threads; ++t) bytes_done += bytes_per_thread[t];
     DEDUPDB_RETURN_IF_ERROR(sig_out.Append(sigs.data(), n * K * sizeof(uint32_t)));
     for (size_t i = 0; i < n; ++i) {
@@ -315,6 +328,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
       }
     }
     bucket_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
+    bucket_cpu += CpuNow() - cb;
     progress.Update(bytes_done, base + n - first, "docs");
   }
   progress.Finish();
@@ -332,6 +346,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   double sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tsync).count();
 
   const auto tsort = std::chrono::steady_clock::now();
+  const double csort = CpuNow();
   std::unique_ptr<FileBuilder> bucket_file;
   DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env, JoinPath(staging, bucket_name), FileKind::kLshBuckets,
                                               kLshBucketsVersion, &bucket_file));
@@ -366,6 +381,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   bucket_file->SetParam(5, K);
   tsync = std::chrono::steady_clock::now();
   bucket_seconds += std::chrono::duration<double>(tsync - tsort).count();
+  bucket_cpu += CpuNow() - csort;
   DEDUPDB_RETURN_IF_ERROR(bucket_file->Finish());
 
   LshRunInfo run;
@@ -388,6 +404,8 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   report->docs_indexed = total;
   report->bucket_seconds = bucket_seconds;
   report->sync_seconds = sync_seconds;
+  report->signature_cpu_seconds = sig_cpu;
+  report->bucket_cpu_seconds = bucket_cpu;
   report->text_bytes = bytes_done;
   report->signature_seconds = sig_seconds;
   report->sig_file_bytes = kFileHeaderSize + total * K * 4;

@@ -127,6 +127,10 @@ struct LshBuildReport {
   double signature_seconds = 0;  // shingling + MinHash (wall time of the worker phase)
   double bucket_seconds = 0;     // band keys, external sort and bucket file body
   double sync_seconds = 0;       // file Finish (fsync) + catalog publish
+  // Process CPU time (all threads) of the signature and bucket phases: the
+  // per-core cost, insensitive to other load on the machine.
+  double signature_cpu_seconds = 0;
+  double bucket_cpu_seconds = 0;
   double seconds = 0;
   uint64_t sig_file_bytes = 0, bucket_file_bytes = 0;
 };
