@@ -165,6 +165,7 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   else sources.push_back(options.store);
 
   std::mutex mu;
+  std::mutex meta_mu;  // serialises catalog reads of store doc metadata
   std::condition_variable cv_work, cv_space, cv_turn;
   std::deque<Batch> queue;
   bool done_reading = false;
@@ -194,13 +195,19 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
         std::string_view text = ref.store_doc != UINT64_MAX ? store->Text(ref.store_doc)
                                                             : std::string_view(b.buf).substr(ref.text_off, ref.text_len);
         std::string_view id = std::string_view(b.buf).substr(ref.id_off, ref.id_len);
-        std::string store_id;
-        if (ref.store_doc != UINT64_MAX) {
-          store_id = std::to_string(ref.store_doc);
-          id = store_id;
-        }
         out.bytes += text.size();
         d.Check(text, &r);
+        std::string store_id;
+        if (ref.store_doc != UINT64_MAX) {
+          // External ids come from the catalog; only looked up when needed.
+          store_id = std::to_string(ref.store_doc);
+          if (r.contaminated() || purify) {
+            std::lock_guard<std::mutex> meta_lock(meta_mu);
+            DocMeta meta;
+            if (store->GetMeta(ref.store_doc, &meta).ok()) store_id = meta.external_id;
+          }
+          id = store_id;
+        }
         my_acc.Add(r, b.first_order + i, id, sources[ref.source], text);
         if (r.contaminated()) {
           ++out.flagged_docs;
