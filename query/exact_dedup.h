@@ -78,6 +78,11 @@ struct ExactDedupOptions {
   uint64_t min_len = 100;                 // k in symbols (bytes, or tokens in token mode)
   KeepPolicy keep = KeepPolicy::kFirst;   // self mode: keep the earliest copy of each window, or none
   uint64_t memory_bytes = 256ull << 20;   // budget for buffered positions before spilling
+  // Shard texts are read in suffix order, i.e. at random: copying them into
+  // anonymous memory backed by transparent huge pages removes most TLB
+  // misses (the dominant cost on a cold or virtualised mmap). Shards are
+  // copied, in order, while their total stays within this many bytes.
+  uint64_t text_cache_bytes = 0;
   std::string tmp_dir;                    // where spill runs go (required if they are needed)
   size_t top_n = 10;                      // repeated spans to report
   bool show_progress = false;
@@ -100,6 +105,7 @@ struct ExactDedupStats {
   uint64_t repeated_groups = 0;   // distinct k-windows that count as repeated / matched
   uint64_t repeated_windows = 0;  // window occurrences in this corpus inside such groups
   uint64_t removed_windows = 0;   // windows marked for removal
+  uint64_t text_cached_bytes = 0;  // shard text copied into huge-page memory
   uint64_t spill_runs = 0;
   uint64_t spilled_positions = 0;
   double merge_seconds = 0, collect_seconds = 0;

@@ -219,6 +219,20 @@ Status RunExactDedupJob(const ExactDedupJobOptions& options, ExactDedupJobReport
 
   ExactDedupOptions dopt = options.dedup;
   dopt.env = env;
+  {
+    uint64_t text = 0, cached = 0;
+    auto plan = [&](const SuffixCorpus& c) {
+      for (const SuffixRun& r : c.runs) {
+        uint64_t b = r.text_size * c.symbol_bytes;
+        if (cached + b <= options.dedup.memory_bytes / 2 && cached == text) cached += b;
+        text += b;
+      }
+    };
+    plan(self.corpus);
+    if (across) plan(other.corpus);
+    dopt.text_cache_bytes = cached;
+    dopt.memory_bytes = std::max<uint64_t>(options.dedup.memory_bytes - cached, 1);
+  }
   ScratchDir scratch(env);
   if (dopt.tmp_dir.empty()) {
     DEDUPDB_RETURN_IF_ERROR(scratch.Create());

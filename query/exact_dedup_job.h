@@ -37,7 +37,10 @@ struct ExactDedupJobOptions {
   std::string index_name = "default";
   std::string across_store;              // empty = self mode
   std::string across_index = "default";
-  ExactDedupOptions dedup;               // tmp_dir empty = a fresh dir under $TMPDIR
+  // tmp_dir empty = a fresh dir under $TMPDIR. dedup.memory_bytes is the
+  // whole budget here: up to half of it holds huge-page copies of the shard
+  // texts (text_cache_bytes is set by the job), the rest buffers positions.
+  ExactDedupOptions dedup;
   Granularity granularity = Granularity::kSpan;
   double threshold = 0.5;
   std::string ranges_path;               // binary kRangeList file (optional)

@@ -146,11 +146,16 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   o.keep = keep;
   o.memory_bytes = memory;
   o.tmp_dir = tmp;
+  // Text copies: all shards (1), the first half of them (7), none (others).
+  uint64_t total = 0;
+  for (const auto& t : sc.texts) total += t.size();
+  o.text_cache_bytes = shards == 1 ? UINT64_MAX : (shards == 7 ? total / 2 : 0);
   RangeList r;
   ExactDedupStats st;
   Status s = FindExactDuplicates(sc.corpus, nullptr, o, &r, &st);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(st.runs, sc.corpus.runs.size());
+  if (shards == 1 && total > 0) EXPECT_EQ(st.text_cached_bytes, total);
   if (st_out) *st_out = st;
   return r;
 }

@@ -25,7 +25,7 @@ struct Opts {
   std::string across;
   std::string across_index = "default";
   std::string keep = "first";
-  std::string memory = "1G";
+  std::string memory = "2G";
   std::string tmp_dir;
   std::string granularity = "span";
   double threshold = 0.5;
@@ -67,6 +67,7 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("docs_emptied", r.docs_emptied)
       .Field("docs_written", r.docs_written)
       .Field("bytes_written", r.bytes_written)
+      .Field("text_cached_bytes", s.text_cached_bytes)
       .Field("spill_runs", s.spill_runs)
       .Field("spilled_positions", s.spilled_positions)
       .Field("merge_seconds", s.merge_seconds)
@@ -171,7 +172,9 @@ cli::CommandRegistrar reg(
       app->add_option("--across", o->across, "Other store: remove spans of STORE that occur in it");
       app->add_option("--across-index", o->across_index, "Suffix-array index name in the other store");
       app->add_option("--keep", o->keep, "Self mode: keep the first occurrence ('first', default) or none ('none')");
-      app->add_option("--memory", o->memory, "Memory for buffered positions before spilling to disk (e.g. 1G)");
+      app->add_option("--memory", o->memory,
+                      "Memory budget (default 2G): up to half for in-memory copies of the shard texts, the rest "
+                      "for buffered positions before spilling to disk");
       app->add_option("--tmp-dir", o->tmp_dir, "Directory for spill files (default: a fresh dir under $TMPDIR)");
       app->add_option("--granularity", o->granularity,
                       "span (default), line or paragraph: drop whole lines/paragraphs covered > --threshold");
