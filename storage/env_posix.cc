@@ -195,6 +195,20 @@ class PosixFileLock final : public FileLock {
   int fd_;
 };
 
+// open(O_RDONLY) + fstat: the descriptor and the file's size.
+Status OpenForReading(const std::string& path, int* fd, uint64_t* size) {
+  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return Status::FromErrno(path, errno);
+  struct stat st;
+  if (::fstat(*fd, &st) != 0) {
+    int e = errno;
+    ::close(*fd);
+    return Status::FromErrno(path, e);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::OK();
+}
+
 class PosixEnv final : public Env {
  public:
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override {
@@ -205,15 +219,10 @@ class PosixEnv final : public Env {
   }
 
   Status NewRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int e = errno;
-      ::close(fd);
-      return Status::FromErrno(path, e);
-    }
-    *out = std::make_unique<PosixRandomAccessFile>(path, fd, static_cast<uint64_t>(st.st_size));
+    int fd;
+    uint64_t size;
+    DEDUPDB_RETURN_IF_ERROR(OpenForReading(path, &fd, &size));
+    *out = std::make_unique<PosixRandomAccessFile>(path, fd, size);
     return Status::OK();
   }
 
@@ -231,15 +240,9 @@ class PosixEnv final : public Env {
   }
 
   Status MapReadOnly(const std::string& path, std::unique_ptr<MappedFile>* out) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int e = errno;
-      ::close(fd);
-      return Status::FromErrno(path, e);
-    }
-    uint64_t size = static_cast<uint64_t>(st.st_size);
+    int fd;
+    uint64_t size;
+    DEDUPDB_RETURN_IF_ERROR(OpenForReading(path, &fd, &size));
     void* base = nullptr;
     if (size > 0) {
       base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);

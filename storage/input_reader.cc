@@ -8,7 +8,12 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace dedupdb {
 namespace {
@@ -161,14 +166,22 @@ Status ExpandGlob(Env* env, const std::string& pattern, std::vector<std::string>
   return Status::OK();
 }
 
+// A stream of decoded input bytes. Fill returns *got == 0 only at the end.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual Status Fill(char* dst, size_t cap, size_t* got) = 0;
+};
+
 // Decompressing byte stream over a SequentialFile; codec from magic bytes.
-class StreamDecoder {
+class StreamDecoder final : public ByteSource {
  public:
   enum class Codec { kNone, kZstd, kGzip };
 
-  StreamDecoder(std::unique_ptr<SequentialFile> file, uint64_t* bytes_read)
-      : file_(std::move(file)), bytes_read_(bytes_read) {}
-  ~StreamDecoder() {
+  // total_read accumulates compressed bytes over all files (for progress).
+  StreamDecoder(std::unique_ptr<SequentialFile> file, std::atomic<uint64_t>* total_read)
+      : file_(std::move(file)), total_read_(total_read) {}
+  ~StreamDecoder() override {
     if (zstd_) ZSTD_freeDStream(zstd_);
     if (gzip_init_) inflateEnd(&gz_);
   }
@@ -193,7 +206,7 @@ class StreamDecoder {
   Codec codec() const { return codec_; }
 
   // Fills up to cap bytes; *got == 0 only at the end of the stream.
-  Status Fill(char* dst, size_t cap, size_t* got) {
+  Status Fill(char* dst, size_t cap, size_t* got) override {
     *got = 0;
     switch (codec_) {
       case Codec::kNone: {
@@ -206,7 +219,8 @@ class StreamDecoder {
         }
         size_t n = 0;
         DEDUPDB_RETURN_IF_ERROR(file_->Read(cap, dst, &n));
-        *bytes_read_ += n;
+        bytes_read_ += n;
+        *total_read_ += n;
         *got = n;
         return Status::OK();
       }
@@ -217,7 +231,7 @@ class StreamDecoder {
             if (in_.empty()) {
               if (zstd_pending_ != 0) {
                 return Status::Corruption(path() + ": truncated zstd stream (ends after " +
-                                          std::to_string(*bytes_read_) + " compressed bytes)");
+                                          std::to_string(bytes_read_) + " compressed bytes)");
               }
               return Status::OK();
             }
@@ -228,7 +242,7 @@ class StreamDecoder {
           in_pos_ = in.pos;
           if (ZSTD_isError(r)) {
             return Status::Corruption(path() + ": zstd: " + ZSTD_getErrorName(r) + " near compressed byte " +
-                                      std::to_string(*bytes_read_ - (in_.size() - in_pos_)));
+                                      std::to_string(bytes_read_ - (in_.size() - in_pos_)));
           }
           zstd_pending_ = r;
           if (out.pos > 0) {
@@ -243,7 +257,7 @@ class StreamDecoder {
             if (in_.empty()) {
               if (!gz_ended_) {
                 return Status::Corruption(path() + ": truncated gzip stream (ends after " +
-                                          std::to_string(*bytes_read_) + " compressed bytes)");
+                                          std::to_string(bytes_read_) + " compressed bytes)");
               }
               return Status::OK();
             }
@@ -263,7 +277,7 @@ class StreamDecoder {
             gz_ended_ = true;
           } else if (r != Z_OK && r != Z_BUF_ERROR) {
             return Status::Corruption(path() + ": gzip: " + (gz_.msg ? gz_.msg : "inflate error") +
-                                      " near compressed byte " + std::to_string(*bytes_read_ - (in_.size() - in_pos_)));
+                                      " near compressed byte " + std::to_string(bytes_read_ - (in_.size() - in_pos_)));
           }
           if (produced > 0) {
             *got = produced;
@@ -281,12 +295,14 @@ class StreamDecoder {
     Status s = file_->Read(kReadChunk, in_.data(), &n);
     in_.resize(s.ok() ? n : 0);
     in_pos_ = 0;
-    *bytes_read_ += in_.size();
+    bytes_read_ += in_.size();
+    *total_read_ += in_.size();
     return s;
   }
 
   std::unique_ptr<SequentialFile> file_;
-  uint64_t* bytes_read_;
+  uint64_t bytes_read_ = 0;  // compressed bytes of this file
+  std::atomic<uint64_t>* total_read_;
   std::string in_;
   size_t in_pos_ = 0;
   Codec codec_ = Codec::kNone;
@@ -295,6 +311,87 @@ class StreamDecoder {
   z_stream gz_;
   bool gzip_init_ = false;
   bool gz_ended_ = false;
+};
+
+// Runs a StreamDecoder on its own thread, a few chunks ahead of the parser,
+// so decompression overlaps parsing (same Fill contract as StreamDecoder).
+class PrefetchingDecoder final : public ByteSource {
+ public:
+  explicit PrefetchingDecoder(std::unique_ptr<StreamDecoder> decoder)
+      : decoder_(std::move(decoder)), thread_([this] { Run(); }) {}
+  ~PrefetchingDecoder() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  Status Fill(char* dst, size_t cap, size_t* got) override {
+    *got = 0;
+    if (pos_ == current_.data.size()) {
+      if (done_) return final_;
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty(); });
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      cv_.notify_all();
+      pos_ = 0;
+      if (!current_.status.ok() || current_.data.empty()) {
+        done_ = true;
+        final_ = current_.status;
+        return final_;
+      }
+    }
+    size_t n = std::min(cap, current_.data.size() - pos_);
+    std::memcpy(dst, current_.data.data() + pos_, n);
+    pos_ += n;
+    *got = n;
+    return Status::OK();
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kMaxQueued = 4;
+  struct Chunk {
+    std::string data;
+    Status status;
+  };
+
+  void Run() {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || queue_.size() < kMaxQueued; });
+        if (stop_) return;
+      }
+      Chunk c;
+      c.data.resize(kChunk);
+      size_t n = 0;
+      c.status = decoder_->Fill(c.data.data(), kChunk, &n);
+      c.data.resize(c.status.ok() ? n : 0);
+      bool last = !c.status.ok() || n == 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_back(std::move(c));
+      }
+      cv_.notify_all();
+      if (last) return;
+    }
+  }
+
+  std::unique_ptr<StreamDecoder> decoder_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> queue_;
+  bool stop_ = false;
+  Chunk current_;
+  size_t pos_ = 0;
+  bool done_ = false;
+  Status final_;
+  std::thread thread_;  // last: starts after the members above exist
 };
 
 class DocumentReaderImpl final : public DocumentReader {
@@ -341,7 +438,7 @@ class DocumentReaderImpl final : public DocumentReader {
   void SkipRestOfFile() override { CloseFile(); }
   const std::vector<SkippedRecord>& skipped() const override { return skipped_; }
   uint64_t blank_lines() const override { return blank_lines_; }
-  uint64_t input_bytes_read() const override { return bytes_read_; }
+  uint64_t input_bytes_read() const override { return bytes_read_.load(std::memory_order_relaxed); }
   uint64_t input_bytes_total() const override { return total_bytes_; }
   uint64_t decoded_bytes() const override { return decoded_; }
 
@@ -352,7 +449,7 @@ class DocumentReaderImpl final : public DocumentReader {
     std::unique_ptr<SequentialFile> f;
     if (path == "-") DEDUPDB_RETURN_IF_ERROR(env_->NewStdinFile(&f));
     else DEDUPDB_RETURN_IF_ERROR(env_->NewSequentialFile(path, &f));
-    decoder_ = std::make_unique<StreamDecoder>(std::move(f), &bytes_read_);
+    auto decoder = std::make_unique<StreamDecoder>(std::move(f), &bytes_read_);
     open_ = true;
     is_text_ = path != "-" && IsTextFile(path);
     begin_ = end_ = 0;
@@ -360,9 +457,15 @@ class DocumentReaderImpl final : public DocumentReader {
     line_offset_ = 0;
     eof_ = false;
     file_bytes_ = 0;
-    Status s = decoder_->Init();
-    if (!s.ok()) CloseFile();
-    return s;
+    Status s = decoder->Init();
+    if (!s.ok()) {
+      CloseFile();
+      return s;
+    }
+    // Compressed input: decompress on a second thread, ahead of parsing.
+    if (decoder->codec() == StreamDecoder::Codec::kNone) decoder_ = std::move(decoder);
+    else decoder_ = std::make_unique<PrefetchingDecoder>(std::move(decoder));
+    return Status::OK();
   }
 
   void CloseFile() {
@@ -576,11 +679,12 @@ class DocumentReaderImpl final : public DocumentReader {
   std::vector<std::string> files_;
   size_t next_file_ = 0, current_ = 0;
   bool open_ = false, is_text_ = false, eof_ = false;
-  std::unique_ptr<StreamDecoder> decoder_;
+  std::unique_ptr<ByteSource> decoder_;
   std::string buf_;
   size_t begin_ = 0, end_ = 0;
   uint64_t line_ = 0, line_offset_ = 0, file_bytes_ = 0;
-  uint64_t bytes_read_ = 0, total_bytes_ = 0, decoded_ = 0, blank_lines_ = 0;
+  std::atomic<uint64_t> bytes_read_{0};
+  uint64_t total_bytes_ = 0, decoded_ = 0, blank_lines_ = 0;
   std::vector<SkippedRecord> skipped_;
   simdjson::dom::parser parser_;
   std::string id_buf_;

@@ -11,6 +11,12 @@
 // missing or non-string text field, non-UTF-8 bytes, NUL bytes, a truncated
 // compressed stream, an empty file. BadInputPolicy::kFail stops at the first
 // problem; kSkip records it in skipped() and carries on.
+//
+// Compressed inputs are decompressed on a second thread, ahead of parsing.
+// zstd and gzip check their checksums at the end of a frame/member: records
+// decoded before a corrupt region is detected there may already have been
+// returned (and, by `build`, committed). Test suspicious archives first
+// (`zstd -t`, `gzip -t`).
 #pragma once
 
 #include <cstdint>
