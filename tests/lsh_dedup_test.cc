@@ -122,7 +122,7 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
   if (!test::HaveSharedData("corpus/bbc_news.jsonl.zst")) GTEST_SKIP() << "../shared/data/corpus/bbc_news missing";
   test::TempDir tmp;
   const std::string store_dir = tmp.Sub("store");
-  PlantedSet set = MakePlanted(tmp.Sub("in.jsonl"), test::Scaled(1500, 400), test::Scaled(400, 80), store_dir, tmp);
+  PlantedSet set = MakePlanted(tmp.Sub("in.jsonl"), test::Scaled(1000, 300), test::Scaled(250, 60), store_dir, tmp);
   LshBuildOptions o;
   o.num_perm = 128;
   o.threshold = 0.7;
@@ -137,7 +137,7 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
   const auto roots = lshtest::OracleComponents(set.texts, index->manifest().shingles, 0.7);
   const auto want_first = lshtest::RemovedFirst(roots);
   const auto want_longest = lshtest::RemovedLongest(roots, set.texts);
-  ASSERT_GT(want_first.size(), test::Scaled(200, 40));
+  ASSERT_GT(want_first.size(), test::Scaled(120, 30));
 
   NearDedupOptions d;
   d.threshold = 0.7;
