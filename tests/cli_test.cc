@@ -158,6 +158,22 @@ TEST(CliTest, BuildInfoGetVerifyHumanAndJson) {
   EXPECT_EQ(vj.err, "") << "--quiet still wrote to stderr";
 }
 
+// Long commands report progress with a rate on stderr unless --quiet, and
+// never on stdout (which --json keeps machine-readable).
+TEST(CliTest, ProgressOnStderrUnlessQuiet) {
+  TempDir dir;
+  Fixture fx = MakeFixture(100);
+  WriteFile(dir.Sub("in.jsonl"), fx.jsonl);
+  CliRun r = Cli({"--json", "build", dir.Sub("s1"), dir.Sub("in.jsonl")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("B/s"), std::string::npos) << "no rate in progress output: " << r.err;
+  Json j;
+  ASSERT_JSON(j, r.out);  // progress did not leak into stdout
+  r = Cli({"--json", "-q", "build", dir.Sub("s2"), dir.Sub("in.jsonl")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(CliTest, ExitCodesAndErrorMessages) {
   TempDir dir;
   Fixture fx = MakeFixture(50);
