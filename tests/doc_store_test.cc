@@ -270,6 +270,30 @@ TEST(DocStoreTest, AppendAddsSegmentsWithoutRewritingOldOnes) {
   ExpectStoreEquals(store, all, 3);
 }
 
+// A reader keeps the snapshot it opened while a writer appends; reopening
+// shows the new documents.
+TEST(DocStoreTest, OpenStoreIsASnapshotWhileAppending) {
+  TempDir dir;
+  auto a = WriteJsonl(dir.Sub("a.jsonl"), MakeDocs(300, 8, "a"));
+  auto b = WriteJsonl(dir.Sub("b.jsonl"), MakeDocs(300, 9, "b"));
+  std::string store = dir.Sub("store");
+  BuildReport rep;
+  ASSERT_TRUE(Build(store, {dir.Sub("a.jsonl")}, &rep).ok());
+  std::unique_ptr<DocStore> old_view;
+  ASSERT_TRUE(DocStore::Open(store, &old_view).ok());
+  ASSERT_TRUE(Build(store, {dir.Sub("b.jsonl")}, &rep).ok());
+  EXPECT_EQ(old_view->num_docs(), a.size());
+  for (uint64_t i = 0; i < a.size(); i++) ASSERT_EQ(old_view->Text(i), a[i].text);
+  std::string_view t;
+  EXPECT_TRUE(old_view->GetText(a.size(), &t).IsNotFound());
+  std::vector<uint64_t> ids;
+  ASSERT_TRUE(old_view->FindByExternalId(b[0].id, &ids).ok());
+  EXPECT_TRUE(ids.empty()) << "a doc committed after the snapshot is visible";
+  std::vector<Doc> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  ExpectStoreEquals(store, all);
+}
+
 TEST(DocStoreTest, RerunSkipsCompletedSourcesAndChangedSourceIsRefused) {
   TempDir dir;
   auto a = WriteJsonl(dir.Sub("a.jsonl"), MakeDocs(200, 4, "a"));
