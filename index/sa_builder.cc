@@ -398,13 +398,48 @@ Status Build::BuildShard(size_t i) {
   std::vector<uint64_t> starts(s.num_docs + 1);
   DEDUPDB_RETURN_IF_ERROR(opt_.token_file.empty() ? FillBytes(s, text.data(), starts.data())
                                                   : FillTokens(s, text.data(), starts.data()));
-  auto t0 = std::chrono::steady_clock::now();
-  SortedSuffixes sa;
-  DEDUPDB_RETURN_IF_ERROR(SortSuffixes(text.data(), n_bytes, sb_, sep_, false, &sa));
-  sort_nanos_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-
   char name[64];
   std::snprintf(name, sizeof(name), "shard-%05zu", i);
+
+  // The text file is final once filled: write it on a second thread while
+  // the suffixes sort (I/O overlaps the CPU-bound sort; no extra memory).
+  Status text_st;
+  uint64_t text_checksum = 0, text_file_bytes = 0;
+  std::thread text_writer([&] {
+    // Text file: symbols | pad to 8 | u64 doc starts.
+    std::unique_ptr<FileBuilder> tb;
+    text_st = FileBuilder::Create(env_, staging_ + "/" + name + ".text", FileKind::kSuffixText, kSuffixTextVersion, &tb);
+    if (!text_st.ok()) return;
+    Status st = tb->Append(std::string_view(reinterpret_cast<const char*>(text.data()), n_bytes));
+    if (st.ok()) st = tb->AlignTo(8);
+    uint64_t table_off = tb->body_size();
+    if (st.ok()) st = tb->Append(std::string_view(reinterpret_cast<const char*>(starts.data()), starts.size() * 8));
+    tb->SetParam(0, i);
+    tb->SetParam(1, sb_);
+    tb->SetParam(2, s.num_symbols);
+    tb->SetParam(3, s.first_doc);
+    tb->SetParam(4, s.num_docs);
+    tb->SetParam(5, table_off);
+    tb->SetParam(6, sep_);
+    if (st.ok()) st = tb->Finish();
+    if (!st.ok()) {
+      tb->Abandon();
+      text_st = st;
+      return;
+    }
+    text_checksum = tb->header().body_checksum;
+    text_file_bytes = kFileHeaderSize + tb->body_size();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  SortedSuffixes sa;
+  Status sort_st = SortSuffixes(text.data(), n_bytes, sb_, sep_, false, &sa);
+  sort_nanos_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  text_writer.join();
+  DEDUPDB_RETURN_IF_ERROR(sort_st);
+  DEDUPDB_RETURN_IF_ERROR(text_st);
+  std::vector<uint8_t>().swap(text);
+  std::vector<uint64_t>().swap(starts);
+
   SaShardInfo& info = infos_[i];
   info.text_path = rel_dir_ + "/" + name + ".text";
   info.sa_path = rel_dir_ + "/" + name + ".sa";
@@ -414,34 +449,13 @@ Status Build::BuildShard(size_t i) {
   info.num_suffixes = sa.size();
   info.pointer_width = opt_.force_pointer_width ? opt_.force_pointer_width : PointerWidthFor(s.num_symbols);
 
-  // Text file: symbols | pad to 8 | u64 doc starts.
-  std::unique_ptr<FileBuilder> tb;
-  DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, staging_ + "/" + name + ".text", FileKind::kSuffixText,
-                                              kSuffixTextVersion, &tb));
-  Status st = tb->Append(std::string_view(reinterpret_cast<const char*>(text.data()), n_bytes));
-  if (st.ok()) st = tb->AlignTo(8);
-  uint64_t table_off = tb->body_size();
-  if (st.ok()) st = tb->Append(std::string_view(reinterpret_cast<const char*>(starts.data()), starts.size() * 8));
-  tb->SetParam(0, i);
-  tb->SetParam(1, sb_);
-  tb->SetParam(2, s.num_symbols);
-  tb->SetParam(3, s.first_doc);
-  tb->SetParam(4, s.num_docs);
-  tb->SetParam(5, table_off);
-  tb->SetParam(6, sep_);
-  if (st.ok()) st = tb->Finish();
-  if (!st.ok()) { tb->Abandon(); return st; }
-  const uint64_t text_checksum = tb->header().body_checksum;
-  const uint64_t text_file_bytes = kFileHeaderSize + tb->body_size();
-  std::vector<uint8_t>().swap(text);
-  std::vector<uint64_t>().swap(starts);
-
   // SA file: packed little-endian pointers | 8 zero bytes (lets readers do
   // one 8-byte load per entry) | pad to 8.
   std::unique_ptr<FileBuilder> ab;
   DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, staging_ + "/" + name + ".sa", FileKind::kSuffixArray,
                                               kSuffixArrayVersion, &ab));
   const unsigned w = info.pointer_width;
+  Status st;
   std::string buf;
   const uint64_t per_chunk = (1u << 20);
   for (uint64_t k = 0; k < sa.size() && st.ok(); k += per_chunk) {
