@@ -18,7 +18,7 @@ constexpr size_t kExampleRecord = 40;
 // TOC slots (u64 byte offsets into the body).
 enum Toc {
   kTocSets, kTocExamples, kTocKeys, kTocPostOffsets, kTocPostings, kTocDir,
-  kTocPrefixKeys, kTocPrefixMasks, kTocFilter, kTocStrings, kTocStringsLen,
+  kTocPrefixKeys, kTocPrefixMasks, kTocFilter, kTocStrings, kTocStringsLen, kTocPrefixFilterLog2,
 };
 // Envelope params.
 enum Param {
@@ -67,7 +67,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
   std::vector<uint32_t> example_words;
   std::vector<Word> words;
   std::vector<uint64_t> hashes;
-  std::vector<uint64_t> rolling;  // filter keys
+  std::vector<uint64_t> rolling, prefix_rolling;  // filter keys
   uint32_t num_examples = 0;
 
   for (size_t s = 0; s < sets.size(); ++s) {
@@ -157,7 +157,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     for (const Short& sh : shorts) prefix_len = std::min<unsigned>(prefix_len, sh.hashes.size());
     for (const Short& sh : shorts) {
       prefixes.push_back({HashNgram(sh.hashes.data(), prefix_len), uint64_t{1} << sh.hashes.size()});
-      rolling.push_back(RollingNgramHash(sh.hashes.data(), prefix_len));
+      prefix_rolling.push_back(RollingNgramHash(sh.hashes.data(), prefix_len));
     }
     std::sort(prefixes.begin(), prefixes.end());
     size_t out = 0;
@@ -184,17 +184,26 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     }
     dir.back() = static_cast<uint32_t>(keys.size());
   }
-  // Blocked Bloom filter over the rolling hashes of every gram and prefix,
-  // ~12 bits per entry (two bits set per entry, both in one 64-bit word).
-  std::sort(rolling.begin(), rolling.end());
-  rolling.erase(std::unique(rolling.begin(), rolling.end()), rolling.end());
-  unsigned filter_log2 = std::clamp<unsigned>(CeilLog2(rolling.size() * 12), 12, 34);
-  std::vector<uint64_t> filter((size_t{1} << filter_log2) / 64, 0);
-  for (uint64_t r : rolling) {
-    uint64_t f = RollingFilterMix(r);
-    filter[f >> (64 - (filter_log2 - 6))] |= (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
-  }
-  std::vector<uint64_t>().swap(rolling);
+  // Blocked Bloom filters over the rolling hashes of the grams and of the
+  // prefixes, ~12 bits per entry (two bits per entry, both in one 64-bit
+  // word); stored one after the other in the filter section.
+  auto build_filter = [](std::vector<uint64_t>& keys_in, unsigned* log2_out) {
+    std::sort(keys_in.begin(), keys_in.end());
+    keys_in.erase(std::unique(keys_in.begin(), keys_in.end()), keys_in.end());
+    unsigned log2 = std::clamp<unsigned>(CeilLog2(keys_in.size() * 12), 12, 34);
+    std::vector<uint64_t> f((size_t{1} << log2) / 64, 0);
+    for (uint64_t r : keys_in) {
+      uint64_t m = RollingFilterMix(r);
+      f[m >> (64 - (log2 - 6))] |= (uint64_t{1} << (m & 63)) | (uint64_t{1} << ((m >> 6) & 63));
+    }
+    std::vector<uint64_t>().swap(keys_in);
+    *log2_out = log2;
+    return f;
+  };
+  unsigned filter_log2 = 0, prefix_filter_log2 = 0;
+  std::vector<uint64_t> filter = build_filter(rolling, &filter_log2);
+  std::vector<uint64_t> prefix_filter = build_filter(prefix_rolling, &prefix_filter_log2);
+  filter.insert(filter.end(), prefix_filter.begin(), prefix_filter.end());
 
   // Write: TOC, then 8-aligned sections.
   std::string tmp = out_path + ".tmp";
@@ -210,6 +219,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     off += (sections[i].size() + 7) / 8 * 8;
   }
   toc[kTocStringsLen] = strings.size();
+  toc[kTocPrefixFilterLog2] = prefix_filter_log2;
   Status s = fb->Append(Bytes(toc));
   for (size_t i = 0; s.ok() && i < sections.size(); ++i) {
     s = fb->Append(sections[i]);
@@ -266,10 +276,12 @@ Status EvalIndex::Open(Env* env, const std::string& path, std::unique_ptr<EvalIn
   if (body.size() < kTocWords * 8) return corrupt("truncated table of contents");
   uint64_t toc[kTocWords];
   std::memcpy(toc, body.data(), sizeof(toc));
+  const uint64_t prefix_filter_log2 = toc[kTocPrefixFilterLog2];
+  if (prefix_filter_log2 < 12 || prefix_filter_log2 > 34) return corrupt("bad prefix filter size");
   const uint64_t sizes[] = {
       uint64_t{idx->num_sets_} * kSetRecord, uint64_t{idx->num_examples_} * kExampleRecord, idx->num_keys_ * 8,
       (idx->num_keys_ + 1) * 4, idx->num_postings_ * 4, ((uint64_t{1} << idx->dir_bits_) + 1) * 4,
-      idx->num_prefixes_ * 8, idx->num_prefixes_ * 8, (uint64_t{1} << filter_log2) / 8, toc[kTocStringsLen]};
+      idx->num_prefixes_ * 8, idx->num_prefixes_ * 8, ((uint64_t{1} << filter_log2) + (uint64_t{1} << prefix_filter_log2)) / 8, toc[kTocStringsLen]};
   for (size_t i = 0; i < 10; ++i) {
     if (toc[i] % 8 != 0 || toc[i] > body.size() || sizes[i] > body.size() - toc[i])
       return corrupt("section " + std::to_string(i) + " out of bounds");
@@ -283,8 +295,9 @@ Status EvalIndex::Open(Env* env, const std::string& path, std::unique_ptr<EvalIn
   idx->dir_ = reinterpret_cast<const uint32_t*>(b + toc[kTocDir]);
   idx->prefix_keys_ = reinterpret_cast<const uint64_t*>(b + toc[kTocPrefixKeys]);
   idx->prefix_masks_ = reinterpret_cast<const uint64_t*>(b + toc[kTocPrefixMasks]);
-  idx->filter_ = reinterpret_cast<const uint64_t*>(b + toc[kTocFilter]);
-  idx->filter_shift_ = 64 - (filter_log2 - 6);
+  const uint64_t* filters = reinterpret_cast<const uint64_t*>(b + toc[kTocFilter]);
+  idx->gram_filter_ = Filter{filters, 64 - (filter_log2 - 6)};
+  idx->prefix_filter_ = Filter{filters + (uint64_t{1} << filter_log2) / 64, static_cast<unsigned>(64 - (prefix_filter_log2 - 6))};
   idx->strings_ = std::string_view(b + toc[kTocStrings], toc[kTocStringsLen]);
   // Cross-checks that make later unchecked reads safe.
   if (idx->post_offsets_[idx->num_keys_] != idx->num_postings_) return corrupt("postings count mismatch");

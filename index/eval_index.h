@@ -104,15 +104,21 @@ class EvalIndex {
   // Prefix length p of short examples, 0 if there are none.
   unsigned short_prefix_len() const { return prefix_len_; }
 
-  // Pre-filter on RollingNgramHash values (no false negatives): a blocked
-  // Bloom filter, two bits in one 64-bit word, sized to stay cache-resident.
-  bool MayContainRolling(uint64_t rolling) const {
-    uint64_t f = RollingFilterMix(rolling);
-    uint64_t word = filter_[f >> filter_shift_];
-    uint64_t bits = (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
-    return (word & bits) == bits;
-  }
-  void PrefetchRolling(uint64_t rolling) const { __builtin_prefetch(&filter_[RollingFilterMix(rolling) >> filter_shift_]); }
+  // Pre-filters on RollingNgramHash values (no false negatives): blocked
+  // Bloom filters, two bits in one 64-bit word. One over the n-grams (sized
+  // to stay cache-resident), a small one over the short-example prefixes.
+  struct Filter {
+    const uint64_t* words = nullptr;
+    unsigned shift = 64;
+    bool MayContain(uint64_t rolling) const {
+      uint64_t f = RollingFilterMix(rolling);
+      uint64_t bits = (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
+      return (words[f >> shift] & bits) == bits;
+    }
+    void Prefetch(uint64_t rolling) const { __builtin_prefetch(&words[RollingFilterMix(rolling) >> shift]); }
+  };
+  const Filter& gram_filter() const { return gram_filter_; }
+  const Filter& prefix_filter() const { return prefix_filter_; }
   // Gram id (index into the sorted key table) of a gram hash, or kNotFound.
   uint32_t FindGram(uint64_t hash) const;
   // Bit L set for every short-example length L that has this p-word prefix
@@ -131,7 +137,6 @@ class EvalIndex {
   uint64_t num_keys_ = 0, num_postings_ = 0, num_prefixes_ = 0;
   unsigned prefix_len_ = 0;
   unsigned dir_bits_ = 0;
-  unsigned filter_shift_ = 64;
   const char* sets_ = nullptr;
   const char* examples_ = nullptr;
   const uint64_t* keys_ = nullptr;
@@ -140,7 +145,7 @@ class EvalIndex {
   const uint32_t* dir_ = nullptr;
   const uint64_t* prefix_keys_ = nullptr;
   const uint64_t* prefix_masks_ = nullptr;
-  const uint64_t* filter_ = nullptr;
+  Filter gram_filter_, prefix_filter_;
   std::string_view strings_;
 };
 

@@ -51,10 +51,11 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
   constexpr size_t kAhead = 12;
   if (w >= n) {
     const size_t count = rolling(n);
-    for (size_t i = 0; i < std::min(count, kAhead); ++i) index.PrefetchRolling(s.rolling[i]);
+    const EvalIndex::Filter& filter = index.gram_filter();
+    for (size_t i = 0; i < std::min(count, kAhead); ++i) filter.Prefetch(s.rolling[i]);
     for (size_t i = 0; i < count; ++i) {
-      if (i + kAhead < count) index.PrefetchRolling(s.rolling[i + kAhead]);
-      if (!index.MayContainRolling(s.rolling[i])) continue;
+      if (i + kAhead < count) filter.Prefetch(s.rolling[i + kAhead]);
+      if (!filter.MayContain(s.rolling[i])) continue;
       uint32_t g = index.FindGram(HashNgram(s.hashes.data() + i, n));
       if (g == EvalIndex::kNotFound) continue;
       add(g, i, n);
@@ -64,11 +65,11 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
   // Short examples: probe their p-word prefixes the same way.
   const size_t p = index.short_prefix_len();
   if (p > 0 && w >= p) {
+    // The prefix filter is small (a few KB): no prefetching needed.
     const size_t count = rolling(p);
-    for (size_t i = 0; i < std::min(count, kAhead); ++i) index.PrefetchRolling(s.rolling[i]);
+    const EvalIndex::Filter& filter = index.prefix_filter();
     for (size_t i = 0; i < count; ++i) {
-      if (i + kAhead < count) index.PrefetchRolling(s.rolling[i + kAhead]);
-      if (!index.MayContainRolling(s.rolling[i])) continue;
+      if (!filter.MayContain(s.rolling[i])) continue;
       uint64_t ph = HashNgram(s.hashes.data() + i, p);
       uint64_t mask = index.ShortLengthsForPrefix(ph);
       while (mask) {
