@@ -34,7 +34,7 @@ class ExternalSorter {
  public:
   ExternalSorter(Env* env, std::string tmp_dir, std::string prefix, uint64_t memory_bytes, bool unique = false)
       : env_(env), tmp_dir_(std::move(tmp_dir)), prefix_(std::move(prefix)), unique_(unique) {
-    capacity_ = std::max<uint64_t>(memory_bytes / sizeof(T), 256);
+    capacity_ = std::max<uint64_t>(memory_bytes / sizeof(T), 64);
   }
   ~ExternalSorter() {
     readers_.clear();

@@ -271,7 +271,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   BufferedAppender sig_out(sig_file.get());
 
   // One sorter per band shares the memory budget.
-  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 4096);
+  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 512);
   using BandSorter = ExternalSorter<LshEntry, RadixSortEntries>;
   std::vector<std::unique_ptr<BandSorter>> sorters;
   for (unsigned j = 0; j < B; ++j) {

@@ -116,7 +116,7 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   // The union-find array is part of the budget; the pair buffer gets the rest.
   const uint64_t uf_bytes = docs * sizeof(uint32_t);
   const uint64_t pair_budget = std::max<uint64_t>(options.memory_bytes > uf_bytes ? options.memory_bytes - uf_bytes : 0,
-                                                  4096);
+                                                  512);
   ExternalSorter<uint64_t> pairs(env, options.tmp_dir, "pairs", pair_budget, /*unique=*/true);
 
   // 1. Candidate pairs, band by band: a band of every run is sorted by

@@ -153,8 +153,8 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
     EXPECT_EQ(x.kept, roots[x.doc_id]);
   }
 
-  // Same result when the pairs do not fit: 16 KiB of pair buffer.
-  d.memory_bytes = store->num_docs() * 4 + 16 * 1024;
+  // Same result when the pairs do not fit: 1 KiB of pair buffer.
+  d.memory_bytes = store->num_docs() * 4 + 1024;
   d.keep = KeepPolicy::kLongest;
   NearDedupResult spilled;
   s = NearDedup(*store, *index, d, &spilled);
@@ -208,7 +208,8 @@ TEST(LshDedup, WikipediaRunsPairUpByWikiId) {
   LshBuildOptions o;
   o.bands = {32, 4};
   o.threshold = 0.8;
-  ASSERT_TRUE(BuildLshIndex(store_dir, o, new LshBuildReport()).ok());
+  LshBuildReport br;
+  ASSERT_TRUE(BuildLshIndex(store_dir, o, &br).ok());
   std::unique_ptr<LshIndex> index;
   ASSERT_TRUE(LshIndex::Open(*store, "default", &index).ok());
   NearDedupOptions d;
