@@ -271,8 +271,15 @@ Status SuffixArrayIndex::Open(Env* env, const std::string& store_dir, Catalog* c
     std::string_view value;
     Status st = txn->Get(Table::kIndexes, SaCatalogKey(name), &value);
     if (st.IsNotFound()) {
+      std::string others;
+      (void)txn->Scan(Table::kIndexes, "sa/", [&](std::string_view key, std::string_view) {
+        if (key.substr(0, 3) != "sa/") return false;
+        others += (others.empty() ? "" : ", ") + std::string(key.substr(3));
+        return true;
+      });
       return Status::NotFound("store " + store_dir + " has no suffix-array index '" + std::string(name) +
-                              "' (build it with: dedupdb index-sa " + store_dir + " --name " + std::string(name) + ")");
+                              "' (build it with: dedupdb index-sa " + store_dir + " --name " + std::string(name) +
+                              (others.empty() ? ")" : "; existing: " + others + ", pick one with --name)"));
     }
     DEDUPDB_RETURN_IF_ERROR(st);
     DEDUPDB_RETURN_IF_ERROR(SaManifest::Decode(value, &idx->manifest_));
