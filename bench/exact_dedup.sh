@@ -9,7 +9,9 @@
 # /usr/bin/time -v, and prints a markdown summary: wall time, peak RSS, the
 # ratio dedup time / SA build time, and bytes removed per sub-corpus.
 # Env: MEM (index-sa --memory, default 4G), DEDUP_MEM (dedup-exact --memory,
-# default 1G), KS (default "50 100 200"), WRITE=1 also writes the k=100 corpus.
+# default 2G), KS (default "50 100 200"), WRITE=1 also writes the k=100 corpus,
+# REUSE=1 keeps WORK/store and its index (and their timings) from a previous run.
+# The machine is shared: compare CPU seconds (user + sys) as well as wall time.
 set -euo pipefail
 BUILD=${1:?usage: bench/exact_dedup.sh BUILD_DIR [WORK_DIR] [CORPUS...]}
 WORK=${2:-${TMPDIR:-/tmp}/dedupdb-bench-exact-dedup}
@@ -18,17 +20,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 if [ $# -eq 0 ]; then set -- "$HERE"/../../shared/data/corpus/*.jsonl.zst; fi
 CLI=$BUILD/dedupdb
 MEM=${MEM:-4G}
-DEDUP_MEM=${DEDUP_MEM:-1G}
+DEDUP_MEM=${DEDUP_MEM:-2G}
 KS=${KS:-50 100 200}
 mkdir -p "$WORK"
-rm -rf "$WORK/store"
 
 run() {  # run NAME CMD...: stdout -> NAME.json, time -v -> NAME.time
   local name=$1; shift
   /usr/bin/time -v "$@" > "$WORK/$name.json" 2> "$WORK/$name.time"
 }
-run build "$CLI" -q --json build "$WORK/store" "$@"
-run index "$CLI" -q --json index-sa "$WORK/store" --memory "$MEM"
+if [ "${REUSE:-0}" != 1 ]; then
+  rm -rf "$WORK/store"
+  run build "$CLI" -q --json build "$WORK/store" "$@"
+  run index "$CLI" -q --json index-sa "$WORK/store" --memory "$MEM"
+fi
 for k in $KS; do
   extra=()
   if [ "${WRITE:-0}" = 1 ] && [ "$k" = 100 ]; then extra=(--write "$WORK/dedup_k100.jsonl.zst"); fi
@@ -45,19 +49,22 @@ def tv(name):
     parts = [float(x) for x in wall.split(":")]
     secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
-    return secs, rss
+    cpu = float(re.search(r"User time \(seconds\): (.*)", t).group(1)) + \
+        float(re.search(r"System time \(seconds\): (.*)", t).group(1))
+    return secs, rss, cpu
 def js(name):
     return json.loads(open(f"{work}/{name}.json").read())
-idx = js("index"); isec, irss = tv("index")
-print(f"index-sa: {idx['input_bytes']/1e6:.1f} MB, {idx['shards']} shard(s), wall {isec:.1f} s, peak RSS {irss:.0f} MiB")
+idx = js("index"); isec, irss, icpu = tv("index")
+print(f"index-sa: {idx['input_bytes']/1e6:.1f} MB, {idx['shards']} shard(s), wall {isec:.1f} s, "
+      f"CPU {icpu:.1f} s, peak RSS {irss:.0f} MiB")
 print()
-print("| k | wall s | peak RSS MiB | dedup / SA build | removed bytes | removed % | docs touched | docs emptied | merge s | spill runs |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| k | wall s | CPU s | peak RSS MiB | dedup / SA build (CPU) | dedup / SA build (wall) | removed bytes | removed % | docs touched | docs emptied | spill runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 per = {}
 for k in ks:
-    d = js(f"dedup_k{k}"); sec, rss = tv(f"dedup_k{k}")
-    print(f"| {k} | {sec:.1f} | {rss:.0f} | {sec/isec:.2f} | {d['removed']} | {100*d['removed_fraction']:.2f} | "
-          f"{d['docs_touched']} | {d['docs_emptied']} | {d['merge_seconds']:.1f} | {d['spill_runs']} |")
+    d = js(f"dedup_k{k}"); sec, rss, cpu = tv(f"dedup_k{k}")
+    print(f"| {k} | {sec:.1f} | {cpu:.1f} | {rss:.0f} | {cpu/icpu:.2f} | {sec/isec:.2f} | {d['removed']} | "
+          f"{100*d['removed_fraction']:.2f} | {d['docs_touched']} | {d['docs_emptied']} | {d['spill_runs']} |")
     for p in d["per_source"]:
         per.setdefault(p["source"], {"bytes": p["bytes"]})[k] = p["bytes_removed"]
 print()

@@ -76,8 +76,11 @@ struct Cursor {
     const unsigned sb = ctx->sb;
     off = Entry(i);
     if (i + kPrefetch < run.sa_size) {
-      // SA order is random order in the text: fetch ahead to hide the misses.
-      __builtin_prefetch(run.text + sb * Entry(i + kPrefetch));
+      // SA order is random order in the text: fetch ahead to hide the
+      // misses, every cache line the k-prefix comparison will read (capped).
+      const uint8_t* p = run.text + sb * Entry(i + kPrefetch);
+      const uint8_t* line = reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63});
+      for (const uint8_t* e = p + std::min<uint64_t>(k * sb, 256); line < e; line += 64) __builtin_prefetch(line);
     }
     ptr = run.text + off * sb;
     len = std::min<uint64_t>(k, run.text_size - off) * sb;

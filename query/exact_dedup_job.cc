@@ -170,6 +170,8 @@ void SuffixCorpusFromIndex(const SuffixArrayIndex& index, SuffixCorpus* corpus, 
   corpus->runs.clear();
   for (size_t s = 0; s < index.num_shards(); ++s) {
     const SaShard& sh = index.shard(s);
+    // The merge streams each suffix array front to back once.
+    sh.sa_file().map().Advise(MappedFile::Access::kSequential);
     SuffixRun r;
     r.text = sh.text();
     r.text_size = sh.num_symbols();
