@@ -251,6 +251,10 @@ TEST(SaIndex, RebuildPublishesNewGenerationAndRetiresOld) {
   std::unique_ptr<SuffixArrayIndex> index;
   ASSERT_TRUE(SuffixArrayIndex::Open(store.get(), "default", &index).ok());
   EXPECT_EQ(index->manifest().generation, 2u);
+  std::unique_ptr<SuffixArrayIndex> other;
+  Status st = SuffixArrayIndex::Open(store.get(), "nope", &other);
+  EXPECT_TRUE(st.IsNotFound());
+  EXPECT_NE(st.message().find("existing: default"), std::string::npos) << st.ToString();
   EXPECT_EQ(index->num_shards(), 1u);
   // Bytes of index per input byte: 1 (text) + 4 (pointer) + doc table + envelopes.
   EXPECT_GT(r2.index_bytes, 5 * r2.input_bytes);
