@@ -185,7 +185,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     dir.back() = static_cast<uint32_t>(keys.size());
   }
   // Blocked Bloom filters over the rolling hashes of the grams and of the
-  // prefixes, ~12 bits per entry (two bits per entry, both in one 64-bit
+  // prefixes, ~12 bits per entry (three bits per entry, all in one 64-bit
   // word); stored one after the other in the filter section.
   auto build_filter = [](std::vector<uint64_t>& keys_in, unsigned* log2_out) {
     std::sort(keys_in.begin(), keys_in.end());
@@ -194,7 +194,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     std::vector<uint64_t> f((size_t{1} << log2) / 64, 0);
     for (uint64_t r : keys_in) {
       uint64_t m = RollingFilterMix(r);
-      f[m >> (64 - (log2 - 6))] |= (uint64_t{1} << (m & 63)) | (uint64_t{1} << ((m >> 6) & 63));
+      f[m >> (64 - (log2 - 6))] |= FilterBits(m);
     }
     std::vector<uint64_t>().swap(keys_in);
     *log2_out = log2;

@@ -77,6 +77,10 @@ inline uint64_t RollingFilterMix(uint64_t r) {
   r ^= r >> 29;
   return r;
 }
+// The three bits (of one 64-bit filter word) an entry sets.
+inline uint64_t FilterBits(uint64_t mixed) {
+  return (uint64_t{1} << (mixed & 63)) | (uint64_t{1} << ((mixed >> 6) & 63)) | (uint64_t{1} << ((mixed >> 12) & 63));
+}
 // Slides a window of n word hashes by one: drop `out`, append `in`.
 struct RollingNgram {
   explicit RollingNgram(size_t n) {
@@ -105,14 +109,14 @@ class EvalIndex {
   unsigned short_prefix_len() const { return prefix_len_; }
 
   // Pre-filters on RollingNgramHash values (no false negatives): blocked
-  // Bloom filters, two bits in one 64-bit word. One over the n-grams (sized
+  // Bloom filters, three bits in one 64-bit word. One over the n-grams (sized
   // to stay cache-resident), a small one over the short-example prefixes.
   struct Filter {
     const uint64_t* words = nullptr;
     unsigned shift = 64;
     bool MayContain(uint64_t rolling) const {
       uint64_t f = RollingFilterMix(rolling);
-      uint64_t bits = (uint64_t{1} << (f & 63)) | (uint64_t{1} << ((f >> 6) & 63));
+      uint64_t bits = FilterBits(f);
       return (words[f >> shift] & bits) == bits;
     }
     void Prefetch(uint64_t rolling) const { __builtin_prefetch(&words[RollingFilterMix(rolling) >> shift]); }
