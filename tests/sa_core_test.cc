@@ -132,6 +132,8 @@ TEST(SaCore, ShardCapacityAndPointerWidth) {
   EXPECT_GT(c64, 1ull << 31);
   EXPECT_LE(c64 * 9, 40ull << 30);
   EXPECT_EQ(ShardCapacityBytes(1 << 20, 1), 0u);
+  // Process + per-shard overheads come off the budget: 32 MiB + 8 MiB per shard.
+  EXPECT_EQ(ShardCapacityBytes((1ull << 30), 2), (((1ull << 30) - (32ull << 20)) / 2 - (8ull << 20)) / 5);
 }
 
 TEST(SaCore, NpyHeader) {
