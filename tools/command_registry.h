@@ -19,7 +19,7 @@
 
 namespace dedupdb::cli {
 
-// Exit codes (documented in README.md and docs/cli.md).
+// Exit codes (documented in README.md and in `dedupdb --help`).
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;       // runtime failure: I/O error, bad input, missing store
 constexpr int kExitUsage = 2;       // bad command line
