@@ -6,7 +6,8 @@
 // `unique` drops records equal to the previous one. Spill files are raw
 // arrays of T (process-private scratch, deleted by the destructor).
 // SortFn sorts a buffer in place (default std::sort; callers with uniformly
-// distributed keys plug in a radix sort).
+// distributed keys plug in a radix sort, whose scratch copy the caller counts
+// in the budget it passes).
 #pragma once
 
 #include <algorithm>
@@ -44,7 +45,8 @@ class ExternalSorter {
   ExternalSorter& operator=(const ExternalSorter&) = delete;
 
   Status Add(const T& record) {
-    if (buffer_.empty()) buffer_.reserve(std::min<uint64_t>(capacity_, 1 << 16));
+    // Reserve the whole budget once: growth by doubling could overshoot it.
+    if (buffer_.capacity() < capacity_) buffer_.reserve(capacity_);
     buffer_.push_back(record);
     ++added_;
     if (buffer_.size() >= capacity_) return Spill();

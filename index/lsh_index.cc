@@ -269,8 +269,9 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   DEDUPDB_RETURN_IF_ERROR(
       FileBuilder::Create(env, JoinPath(staging, sig_name), FileKind::kMinHashSigs, kMinHashSigsVersion, &sig_file));
 
-  // One sorter per band shares the memory budget.
-  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B, 512);
+  // One sorter per band shares the memory budget; half of each share is the
+  // radix sort's scratch copy.
+  const uint64_t per_band = std::max<uint64_t>(options.memory_bytes / B / 2, 512);
   using BandSorter = ExternalSorter<LshEntry, RadixSortEntries>;
   std::vector<std::unique_ptr<BandSorter>> sorters;
   for (unsigned j = 0; j < B; ++j) {
