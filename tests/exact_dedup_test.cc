@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "query/exact_dedup.h"
+#include "query/exact_dedup_job.h"
 #include "query/range_list.h"
 #include "storage/coding.h"
 #include "storage/env.h"
@@ -390,6 +391,28 @@ TEST(ExactDedup, OutputRepeatsOnlyAcrossCutPoints) {
       }
     }
   }
+}
+
+// Hand-checked line/paragraph widening (the CLI test checks line mode
+// against the oracle on random text).
+TEST(ExactDedup, WidenToLinesAndParagraphs) {
+  const std::string text = "aaa\nbbb\n\nccc\nddd\n\n\neee";
+  std::vector<DocRange> spans = {{0, 1, 6}, {0, 20, 22}};
+  auto widen = [&](Granularity g, double t) {
+    RangeList out;
+    WidenToUnits(text, spans.data(), spans.data() + spans.size(), g, t, 0, &out);
+    out.Normalize();
+    std::vector<std::pair<uint64_t, uint64_t>> v;
+    for (const DocRange& r : out.ranges()) v.emplace_back(r.begin, r.end);
+    return v;
+  };
+  using V = std::vector<std::pair<uint64_t, uint64_t>>;
+  EXPECT_EQ(widen(Granularity::kLine, 0.5), (V{{0, 4}, {19, 22}}));  // "bbb\n" is exactly 50%: kept
+  EXPECT_EQ(widen(Granularity::kLine, 0.0), (V{{0, 8}, {19, 22}}));
+  EXPECT_EQ(widen(Granularity::kParagraph, 0.5), (V{{0, 9}, {19, 22}}));  // 5/9 of the first paragraph
+  EXPECT_EQ(widen(Granularity::kParagraph, 0.6), (V{{19, 22}}));
+  EXPECT_EQ(widen(Granularity::kSpan, 0.9), (V{{1, 6}, {20, 22}}));
+  EXPECT_EQ(widen(Granularity::kLine, 1.0), V{});
 }
 
 TEST(RangeList, NormalizeMergesAndFileRoundTrips) {
