@@ -125,13 +125,18 @@ wiki)
   $CLI -q build "$OUT/wiki_store" "$DATA/corpus/enwiki_extract.jsonl.zst" > /dev/null
   $CLI -q --json index-lsh "$OUT/wiki_store" > "$OUT/wiki_index.json"
   $CLI -q --json dedup-near "$OUT/wiki_store" --out "$OUT/wiki_dedup" --exact | tee "$OUT/wiki_dedup.json"
-  $PY - "$OUT/wiki_dedup/removed.jsonl" <<'PY'
+  zstd -dc "$DATA/corpus/enwiki_extract.jsonl.zst" | $PY -c '
 import json, sys
+ids = [json.loads(l)["id"] for l in sys.stdin]  # doc id = line number (fresh store)
+doc = {i: d for d, i in enumerate(ids)}
+cluster = list(range(len(ids)))
 rows = [json.loads(l) for l in open(sys.argv[1])]
-paired = sum(1 for r in rows if r["id"].split("/", 1)[1] == r["kept_id"].split("/", 1)[1])
-print("enwiki: %d removed docs, %d of them removed in favour of the same wiki_id in the other run (of 36183 pairs)"
-      % (len(rows), paired))
-PY
+for r in rows: cluster[r["doc"]] = r["cluster"]
+pairs = [(doc[i], doc["Temp/" + i[3:]]) for i in ids if i.startswith("AA/") and "Temp/" + i[3:] in doc]
+same = sum(1 for a, b in pairs if cluster[a] == cluster[b])
+twin = sum(1 for r in rows if r["id"].split("/", 1)[1] == r["kept_id"].split("/", 1)[1])
+print("enwiki: %d removed docs; %d of %d wiki_id pairs (AA/ + Temp/) in one cluster; %d docs removed in favour of their own twin"
+      % (len(rows), same, len(pairs), twin))' "$OUT/wiki_dedup/removed.jsonl"
   ;;
 *) echo "unknown section $s" >&2; exit 2 ;;
 esac; done
