@@ -99,7 +99,7 @@ TEST(InputReaderTest, EveryRealCorpusFileMatchesOracle) {
   ASSERT_GE(names.size(), 7u);
   // Full files at normal scale would make the Python oracle the slowest test
   // in the suite; a generous prefix of each still crosses many read buffers.
-  size_t limit = Scaled(8000, 300);
+  size_t limit = Scaled(8000, 60);
   for (const auto& name : names) {
     SCOPED_TRACE(name);
     std::string path = CorpusFile(name);
