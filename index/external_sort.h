@@ -45,8 +45,11 @@ class ExternalSorter {
   ExternalSorter& operator=(const ExternalSorter&) = delete;
 
   Status Add(const T& record) {
-    // Reserve the whole budget once: growth by doubling could overshoot it.
-    if (buffer_.capacity() < capacity_) buffer_.reserve(capacity_);
+    // Grow by doubling but never past the budget (plain push_back growth
+    // could overshoot it by up to 2x).
+    if (buffer_.size() == buffer_.capacity()) {
+      buffer_.reserve(std::min<uint64_t>(capacity_, std::max<uint64_t>(2 * buffer_.capacity(), 4096)));
+    }
     buffer_.push_back(record);
     ++added_;
     if (buffer_.size() >= capacity_) return Spill();
