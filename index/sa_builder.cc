@@ -543,7 +543,10 @@ Status Build::Run() {
     threads = 1;
   }
   if (opt_.max_shard_symbols) cap = std::min(cap, opt_.max_shard_symbols);
-  if (cap < 4) return Status::InvalidArgument("memory budget " + std::to_string(opt_.memory_budget) + " bytes is too small");
+  if (cap < 4) {
+    return Status::InvalidArgument("--memory " + std::to_string(opt_.memory_budget) +
+                                   " bytes is too small for a suffix-array build (use at least 64M)");
+  }
   DEDUPDB_RETURN_IF_ERROR(token_mode ? PlanTokens(cap) : PlanBytes(cap));
   threads = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, spans_.size())));
 
