@@ -146,7 +146,7 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
       // Step 2: every search's text probe, one batch (the longest wanted
       // length per distinct position).
       std::vector<uint64_t> positions(active.size());
-      dedup.clear();
+      std::vector<uint32_t> text_of_sa(reqs.size(), UINT32_MAX);
       text_len.clear();
       std::vector<ReadRequest> treqs;
       st->probes += active.size();
@@ -160,17 +160,20 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
                                     ")");
         positions[a] = pos;
         uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(queries[s.query].size(), f.text_bytes - off));
-        auto [it, fresh] = dedup.try_emplace(pos * num_shards + s.shard, static_cast<uint32_t>(treqs.size()));
-        if (fresh) {
+        // Within a shard the SA is a permutation, so equal positions come
+        // from the same (deduplicated) SA read: index by that read.
+        uint32_t& slot = text_of_sa[s.sa_req];
+        if (slot == UINT32_MAX) {
+          slot = static_cast<uint32_t>(treqs.size());
           ReadRequest r;
           r.file = f.text.get();
           r.offset = f.text_off + off;
           treqs.push_back(r);
           text_len.push_back(want);
         } else {
-          text_len[it->second] = std::max(text_len[it->second], want);
+          text_len[slot] = std::max(text_len[slot], want);
         }
-        s.text_req = it->second;
+        s.text_req = slot;
       }
       uint64_t total = 0;
       for (uint32_t l : text_len) total += l;
