@@ -55,8 +55,10 @@ Status DumpStore(const std::string& dir, std::vector<DocDump>* out, Env* env = n
   return Status::OK();
 }
 
-// A few MB of JSONL in three files, with duplicates across files.
-std::vector<std::string> MakeInputs(const TempDir& dir, size_t total_bytes) {
+// A few MB of JSONL in three files, with duplicates across files. With
+// mixed_containers the second file is gzip and the third zstd, so a resumed
+// build must also skip records inside decompressed streams.
+std::vector<std::string> MakeInputs(const TempDir& dir, size_t total_bytes, bool mixed_containers = false) {
   std::mt19937 rng(99);
   std::vector<std::string> texts;
   std::vector<std::string> files;
@@ -76,13 +78,20 @@ std::vector<std::string> MakeInputs(const TempDir& dir, size_t total_bytes) {
       data += "{\"id\": \"f" + std::to_string(f) + "-" + std::to_string(++line) + "\", \"text\": \"" + text + "\"}\n";
     }
     WriteFile(path, data);
+    if (mixed_containers && f > 0) {
+      std::string out;
+      std::string cmd = f == 1 ? "gzip -f " : "zstd -q --rm -f ";
+      EXPECT_EQ(test::RunShell(cmd + "'" + path + "'", &out), 0);
+      path += f == 1 ? ".gz" : ".zst";
+    }
     files.push_back(path);
   }
   return files;
 }
 
-BuildOptions SmallSegments(Env* env = nullptr) {
+BuildOptions SmallSegments(Env* env = nullptr, bool dedup_exact = false) {
   BuildOptions o;
+  o.dedup_exact = dedup_exact;
   o.segment_bytes = 96 << 10;  // many commits to land between
   o.env = env;
   return o;
@@ -104,24 +113,32 @@ void ExpectNoUnlistedSegments(const std::string& store_dir) {
 
 TEST(CrashTest, KillNineAtRandomPointsThenResume) {
   TempDir dir;
-  auto inputs = MakeInputs(dir, Scaled(3 << 20, 1 << 20));
-  // Reference: one uninterrupted build.
-  std::string ref_dir = dir.Sub("ref");
+  auto inputs = MakeInputs(dir, Scaled(3 << 20, 1 << 20), /*mixed_containers=*/true);
+  // References: one uninterrupted build each, without and with --dedup-exact.
+  std::string ref_dirs[2] = {dir.Sub("ref"), dir.Sub("ref_dedup")};
+  std::vector<DocDump> refs[2];
   BuildReport rep;
-  auto t0 = std::chrono::steady_clock::now();
-  Status s = BuildStore(ref_dir, inputs, SmallSegments(), &rep);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  double full_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::vector<DocDump> ref;
-  s = DumpStore(ref_dir, &ref);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_GT(rep.segments_added, 5u);
+  double full_ms = 0;
+  for (int d = 0; d < 2; d++) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = BuildStore(ref_dirs[d], inputs, SmallSegments(nullptr, d == 1), &rep);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    full_ms = std::max(full_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    s = DumpStore(ref_dirs[d], &refs[d]);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_GT(rep.segments_added, 5u);
+  }
+  ASSERT_LT(refs[1].size(), refs[0].size());  // the fixture has duplicates
+  Status s;
 
   std::mt19937 rng(2026);
   int iterations = static_cast<int>(Scaled(4, 2));
-  int kills_landed = 0;
+  int kills_landed = 0, mid_build = 0;  // mid_build: store left partly built
   for (int it = 0; it < iterations; it++) {
-    SCOPED_TRACE("iteration " + std::to_string(it));
+    const bool dedup = it % 2 == 1;
+    const std::vector<DocDump>& ref = refs[dedup];
+    const std::string& ref_dir = ref_dirs[dedup];
+    SCOPED_TRACE("iteration " + std::to_string(it) + (dedup ? " (--dedup-exact)" : ""));
     std::string store = dir.Sub("s" + std::to_string(it));
     std::vector<DocDump> last;  // state after the previous kill
     // Kill the same store up to three times in a row, then finish it.
@@ -130,7 +147,7 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
       ASSERT_GE(pid, 0);
       if (pid == 0) {
         BuildReport r;
-        Status cs = BuildStore(store, inputs, SmallSegments(), &r);
+        Status cs = BuildStore(store, inputs, SmallSegments(nullptr, dedup), &r);
         _exit(cs.ok() ? 0 : 1);
       }
       // Anywhere from before the first commit to past the end (sanitizer
@@ -158,10 +175,11 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
       ASSERT_LE(got.size(), ref.size());
       ASSERT_GE(got.size(), last.size()) << "a kill lost committed documents";
       for (size_t i = 0; i < got.size(); i++) ASSERT_TRUE(got[i] == ref[i]) << "doc " << i << " differs";
+      if (!got.empty() && got.size() < ref.size()) mid_build++;
       last = got;
     }
     // Resume to completion: same content as the uninterrupted build.
-    s = BuildStore(store, inputs, SmallSegments(), &rep);
+    s = BuildStore(store, inputs, SmallSegments(nullptr, dedup), &rep);
     ASSERT_TRUE(s.ok()) << s.ToString();
     std::vector<DocDump> final_docs;
     s = DumpStore(store, &final_docs);
@@ -177,9 +195,11 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
     EXPECT_EQ(sa.exact_duplicate_docs, sb.exact_duplicate_docs);
     EXPECT_EQ(sa.exact_duplicate_bytes, sb.exact_duplicate_bytes);
     EXPECT_EQ(sa.text_bytes, sb.text_bytes);
+    EXPECT_EQ(sa.dropped_docs, sb.dropped_docs);
     ExpectNoUnlistedSegments(store);
   }
   EXPECT_GT(kills_landed, 0) << "no kill landed during a build; the test did not test anything";
+  EXPECT_GT(mid_build, 0) << "no kill left a partly built store; resume was not exercised";
 }
 
 // ---- injected faults ------------------------------------------------------
