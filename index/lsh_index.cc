@@ -252,6 +252,14 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   if (last < first) return Status::Corruption("LSH index covers more documents than the store holds");
   if (last - first > UINT32_MAX) return Status::NotSupported("more than 2^32-1 new documents in one LSH run");
   if (last == first) {
+    if (report->created) {
+      // An empty store: record the index and its parameters anyway, so that
+      // later runs use them and queries find an (empty) index.
+      const std::string encoded = m.Encode();
+      const std::string key = LshManifest::CatalogKey(options.name);
+      DEDUPDB_RETURN_IF_ERROR(
+          writer->Publish({}, [&](CatalogWriteTxn* txn) { return txn->Put(Table::kIndexes, key, encoded); }));
+    }
     report->manifest = m;
     report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return Status::OK();  // up to date
