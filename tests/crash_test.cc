@@ -113,7 +113,7 @@ void ExpectNoUnlistedSegments(const std::string& store_dir) {
 
 TEST(CrashTest, KillNineAtRandomPointsThenResume) {
   TempDir dir;
-  auto inputs = MakeInputs(dir, Scaled(3 << 20, 1 << 20), /*mixed_containers=*/true);
+  auto inputs = MakeInputs(dir, Scaled(2 << 20, 1 << 20), /*mixed_containers=*/true);
   // References: one uninterrupted build each, without and with --dedup-exact.
   std::string ref_dirs[2] = {dir.Sub("ref"), dir.Sub("ref_dedup")};
   std::vector<DocDump> refs[2];
