@@ -51,7 +51,7 @@ uint64_t SuffixLowerBound(const SaShard& shard, std::string_view pattern) {
 }
 
 uint64_t ShardMatchingStatistics(const SaShard& shard, uint64_t separator, std::string_view text,
-                                 std::vector<uint64_t>* ms) {
+                                 std::vector<uint64_t>* ms, const std::function<void(uint64_t done)>& progress) {
   const uint32_t sb = shard.symbol_bytes();
   const uint64_t m = text.size() / sb;
   const uint8_t* q = reinterpret_cast<const uint8_t*>(text.data());
@@ -61,6 +61,7 @@ uint64_t ShardMatchingStatistics(const SaShard& shard, uint64_t separator, std::
   uint64_t len = 0;      // carried match length: text[i, i+len) occurs at witness
   uint64_t witness = 0;  // symbol position in the shard
   for (uint64_t i = 0; i < m; ++i) {
+    if (progress && (i & 4095) == 0) progress(i);
     if (i >= seg_end) {
       seg_end = i;
       while (seg_end < m && !IsSeparatorAt(text, seg_end, sb, separator)) ++seg_end;
@@ -116,8 +117,15 @@ Status LongestMatches(const SuffixArrayIndex& index, std::string_view text, cons
   const uint32_t sb = index.symbol_bytes();
   *out = LongestMatchResult();
   out->match_length.assign(text.size() / sb, 0);
-  for (size_t s = 0; s < index.num_shards(); ++s)
-    out->searches += ShardMatchingStatistics(index.shard(s), index.separator(), text, &out->match_length);
+  const uint64_t m = out->match_length.size();
+  const uint64_t total = m * index.num_shards();
+  for (size_t s = 0; s < index.num_shards(); ++s) {
+    std::function<void(uint64_t)> shard_progress;
+    if (options.progress) shard_progress = [&, s](uint64_t done) { options.progress(s * m + done, total); };
+    out->searches +=
+        ShardMatchingStatistics(index.shard(s), index.separator(), text, &out->match_length, shard_progress);
+  }
+  if (options.progress) options.progress(total, total);
 
   out->spans = MaximalSpans(out->match_length, std::max<uint64_t>(options.min_len, 1));
   uint64_t covered_to = 0;

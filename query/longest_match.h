@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ struct LongestMatchOptions {
   // with more occurrences lists the smallest among the first this many (in
   // suffix-array order) and sets locations_truncated.
   uint64_t max_scan = 1u << 20;
+  // Called now and then with (positions done, total) summed over shards,
+  // for a progress meter on long inputs.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 struct SpanLocation {
@@ -69,7 +73,8 @@ Status LongestMatches(const SuffixArrayIndex& index, std::string_view text, cons
 // Matching statistics of one shard, max-merged into *ms (which must have
 // text.size()/symbol_bytes entries). Returns the number of binary searches.
 uint64_t ShardMatchingStatistics(const SaShard& shard, uint64_t separator, std::string_view text,
-                                 std::vector<uint64_t>* ms);
+                                 std::vector<uint64_t>* ms,
+                                 const std::function<void(uint64_t done)>& progress = nullptr);
 
 // Maximal spans of a matching-statistics array with length >= min_len.
 std::vector<MatchSpan> MaximalSpans(const std::vector<uint64_t>& ms, uint64_t min_len);

@@ -12,6 +12,7 @@
 #include "storage/doc_store.h"
 #include "storage/env.h"
 #include "storage/json_writer.h"
+#include "storage/progress.h"
 #include "tools/command_registry.h"
 
 namespace {
@@ -84,10 +85,18 @@ int Run(const Opts& o) {
   LongestMatchOptions opt;
   opt.min_len = o.min_len;
   opt.max_locations = o.max_locations;
+  // Progress only for inputs long enough to take a while.
+  ProgressMeter meter("longest", 0, ProgressMeter::Unit::kItems,
+                      !cli::Globals().quiet && text.size() / index->symbol_bytes() >= (1u << 16));
+  opt.progress = [&meter](uint64_t done, uint64_t total) {
+    meter.SetTotal(total);
+    meter.Update(done);
+  };
   auto t0 = std::chrono::steady_clock::now();
   LongestMatchResult r;
   st = LongestMatches(*index, text, opt, &r);
   if (!st.ok()) return cli::ReportError("longest", st);
+  meter.Finish();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const uint32_t sb = index->symbol_bytes();
   const uint64_t n = r.match_length.size();
