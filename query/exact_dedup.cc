@@ -552,6 +552,10 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   meter.Update(done);
   meter.Finish();
   stats->merge_seconds = Since(t0);
+  // Top-span samples point into the texts: take them, then free the copies
+  // before the sort needs its scratch memory.
+  stats->top = top.Take(k, corpus.symbol_bytes);
+  copies.clear();
 
   // Removed windows in position order -> unions of [p, p + k) -> doc ranges.
   auto t1 = Clock::now();
@@ -584,7 +588,6 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   ranges->Normalize();
   stats->spill_runs = spiller.runs();
   stats->spilled_positions = spiller.spilled();
-  stats->top = top.Take(k, corpus.symbol_bytes);
   stats->collect_seconds = Since(t1);
   return Status::OK();
 }

@@ -165,7 +165,7 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
 
 TEST(ExactDedup, SelfKeepFirstMatchesOracleOnRandomText) {
   std::mt19937_64 rng(42);
-  for (int round = 0; round < static_cast<int>(dedupdb::test::Scaled(6, 2)); ++round) {
+  for (int round = 0; round < static_cast<int>(dedupdb::test::Scaled(4, 2)); ++round) {
     Docs docs = RandomDocs(rng, 60, 200, 2 + round % 3);
     for (uint64_t k : {3, 9, 25}) {
       RangeList want = OracleSelf(docs, k, true);
