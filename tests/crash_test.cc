@@ -109,6 +109,13 @@ void ExpectNoUnlistedSegments(const std::string& store_dir) {
     }
   }
   EXPECT_EQ(on_disk, store->num_segments());
+  // Staging leftovers of killed or failed builds are gone too.
+  std::string staging = store->layout().staging_root();
+  if (fs::exists(staging)) {
+    for (auto& e : fs::recursive_directory_iterator(staging)) {
+      EXPECT_TRUE(e.is_directory()) << "leftover staged file " << e.path();
+    }
+  }
 }
 
 TEST(CrashTest, KillNineAtRandomPointsThenResume) {

@@ -383,6 +383,22 @@ TEST(DocStoreTest, ExactDuplicateCountsOnRealData) {
   }
 }
 
+// The catalog stores paths relative to the store root: a moved store opens,
+// verifies and can be appended to.
+TEST(DocStoreTest, MovedStoreStillOpensAndAppends) {
+  TempDir dir;
+  auto a = WriteJsonl(dir.Sub("a.jsonl"), MakeDocs(200, 10, "a"));
+  auto b = WriteJsonl(dir.Sub("b.jsonl"), MakeDocs(200, 11, "b"));
+  BuildReport rep;
+  ASSERT_TRUE(Build(dir.Sub("old"), {dir.Sub("a.jsonl")}, &rep).ok());
+  fs::rename(dir.Sub("old"), dir.Sub("new"));
+  ExpectStoreEquals(dir.Sub("new"), a);
+  ASSERT_TRUE(Build(dir.Sub("new"), {dir.Sub("b.jsonl")}, &rep).ok());
+  std::vector<Doc> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  ExpectStoreEquals(dir.Sub("new"), all);
+}
+
 TEST(DocStoreTest, OpenMissingOrEmptyDirFailsCleanly) {
   TempDir dir;
   std::unique_ptr<DocStore> store;
