@@ -75,7 +75,7 @@ class ExternalSorter {
   Status Next(T* out, bool* done) {
     for (;;) {
       bool have = false;
-      T rec;
+      T rec{};
       if (spill_paths_.empty()) {
         if (pos_ < buffer_.size()) rec = buffer_[pos_++], have = true;
       } else if (!heap_.empty()) {

@@ -179,7 +179,7 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   Verifier verifier(store, index, options.exact);
   ProgressMeter vprogress("verify pairs", 0, ProgressMeter::Unit::kItems, options.show_progress);
   for (;;) {
-    uint64_t p;
+    uint64_t p = 0;
     bool done = false;
     DEDUPDB_RETURN_IF_ERROR(pairs.Next(&p, &done));
     if (done) break;

@@ -231,7 +231,9 @@ TEST(LshDedup, WikipediaRunsPairUpByWikiId) {
     const bool same = cluster[ids[0]] == cluster[ids[1]];
     similar += j >= 0.8;
     paired += same;
-    if (j >= 0.8) EXPECT_TRUE(same) << "wiki_id " << wiki << " J=" << j;
+    if (j >= 0.8) {
+      EXPECT_TRUE(same) << "wiki_id " << wiki << " J=" << j;
+    }
   }
   std::printf("  %zu wiki_id pairs: %zu with Jaccard >= 0.8, %zu joined in one cluster\n", by_wiki.size(), similar,
               paired);

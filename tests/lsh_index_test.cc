@@ -37,8 +37,8 @@ TEST(ExternalSorter, MatchesStdSortWithSpillsAndUnique) {
     if (unique) ref.erase(std::unique(ref.begin(), ref.end()), ref.end());
     std::vector<uint64_t> got;
     for (;;) {
-      uint64_t v;
-      bool done;
+      uint64_t v = 0;
+      bool done = false;
       ASSERT_TRUE(sorter.Next(&v, &done).ok());
       if (done) break;
       got.push_back(v);
