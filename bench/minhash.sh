@@ -88,6 +88,8 @@ print("reference peak anon RSS %d MB (index memory %.0f B/doc); ours: index-lsh 
       "index on disk %.0f B/doc" % (rr("lsh_ref") // 1024, ref_per_doc, ci // 1024, cd // 1024, o["index_disk_bytes_per_doc"]))
 print("ours peak anon RSS per doc: index-lsh %.0f B/doc, dedup-near %.0f B/doc -> %.0fx / %.0fx less than the reference"
       % (ci * 1024.0 / o["docs"], cd * 1024.0 / o["docs"], ref_per_doc / (ci * 1024.0 / o["docs"]), ref_per_doc / (cd * 1024.0 / o["docs"])))
+print("point queries on the 100k index (CPU): by doc id %.1f us, by text %.1f us (incl. shingling + signature)"
+      % (o["query_by_doc_us"], o["query_by_text_us"]))
 print("candidates: ours %d pairs / removed %d; reference %d pairs / removed %d"
       % (o["candidate_pairs"], o["removed_docs"], r["candidate_pairs"], r["removed_docs"]))
 PY

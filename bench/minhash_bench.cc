@@ -212,8 +212,32 @@ int Lsh(const Args& a) {
   if (!s.ok()) return Fail(s);
   const double t_dedup = Now() - t0;
 
+  // Point queries against the on-disk index: by stored doc (signature read
+  // from the index) and by text (shingling + signature + lookups).
+  const size_t nq = std::min<size_t>(ndocs, 2000);
+  NearQueryOptions q;
+  q.threshold = a.threshold;
+  std::vector<NearMatch> matches;
+  uint64_t found = 0;
+  t0 = Now();
+  for (size_t i = 0; i < nq; ++i) {
+    s = FindNearDuplicatesOfDoc(*store, *index, (i * 7919) % ndocs, q, &matches);
+    if (!s.ok()) return Fail(s);
+    found += matches.size();
+  }
+  const double t_qdoc = Now() - t0;
+  t0 = Now();
+  for (size_t i = 0; i < nq; ++i) {
+    s = FindNearDuplicates(*store, *index, store->Text((i * 7919) % ndocs), q, &matches);
+    if (!s.ok()) return Fail(s);
+    found += matches.size();
+  }
+  const double t_qtext = Now() - t0;
+
   JsonWriter w;
   w.BeginObject().Field("mode", "lsh").Field("docs", static_cast<uint64_t>(ndocs)).Field("mb", bytes / 1e6);
+  w.Field("query_by_doc_us", t_qdoc / nq * 1e6).Field("query_by_text_us", t_qtext / nq * 1e6);
+  w.Field("query_matches", found);
   w.Field("bands", lr.manifest.bands.bands).Field("rows", lr.manifest.bands.rows);
   w.Field("threads", a.threads).Field("memory_budget", lo.memory_bytes);
   w.Field("signature_cpu_seconds", lr.signature_cpu_seconds).Field("build_cpu_seconds", t_build);
