@@ -6,8 +6,11 @@
 // index name is retired in that commit).
 //
 // Memory: a shard of n bytes needs n (text) + 4n or 8n (SA) bytes while it is
-// sorted; shards are sized so that `threads` concurrent builds stay within
-// memory_budget (plus a few MiB of buffers). Corpus size is unbounded.
+// sorted; shards are sized so that `threads` concurrent builds fit in
+// memory_budget after 32 MiB of process overhead, 8 MiB per shard build and 8
+// bytes per document (resident segment offsets) are taken off. Corpus size
+// is unbounded. Each shard's text file is written on a helper thread while
+// its suffixes sort.
 //
 // Byte mode (default): the documents of the store, in doc id order.
 // Token mode (token_file set): a flat array of little-endian u16/u32 token ids
