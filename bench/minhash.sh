@@ -95,7 +95,35 @@ print("candidates: ours %d pairs / removed %d; reference %d pairs / removed %d"
 PY
   ;;
 planted)
-  $BENCH planted "$DATA/corpus/bbc_news.jsonl.zst" --limit 2225 --tmp "$OUT" | tee "$OUT/planted.json"
+  $BENCH planted "$DATA/corpus/bbc_news.jsonl.zst" --limit 2225 --tmp "$OUT" --keep "$OUT" | tee "$OUT/planted.json"
+  # The reference on the same planted docs, scored against the same truth.
+  for t in 0.7 0.8 0.9; do
+    for mode in estimated exact; do
+      flag=""; [ $mode = exact ] && flag=--exact
+      "${REFCMD[@]}" dedup "$OUT/planted.jsonl" --threshold $t $flag --out "$OUT/ref_pairs_${t}_$mode.jsonl" | tail -1 \
+        > "$OUT/ref_planted_${t}_$mode.json"
+    done
+  done
+  $PY - "$OUT" <<'PY'
+import json, sys
+d = sys.argv[1]
+truth = {round(json.loads(l)["threshold"], 1): set(json.loads(l)["removed"]) for l in open(d + "/planted_truth.jsonl")}
+for t in ("0.7", "0.8", "0.9"):
+    for mode in ("estimated", "exact"):
+        parent = {}
+        def find(x):
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+        for l in open("%s/ref_pairs_%s_%s.jsonl" % (d, t, mode)):
+            p = json.loads(l); a, b = find(int(p["a"])), find(int(p["b"]))
+            if a != b: parent[max(a, b)] = min(a, b)
+        removed = {x for x in parent if find(x) != x}
+        tr = truth[float(t)]; inter = len(removed & tr)
+        r = json.load(open("%s/ref_planted_%s_%s.json" % (d, t, mode)))
+        print("reference planted t=%s %s (%dx%d): removed %d, precision %.3f, recall %.3f"
+              % (t, mode, r["bands"], r["rows"], len(removed), inter / max(1, len(removed)), inter / max(1, len(tr))))
+PY
   ;;
 corpus)
   # The whole corpus (7 files, ~470 MB, 196k docs): index with an 8 MiB sort

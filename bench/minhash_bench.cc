@@ -6,7 +6,7 @@
 //   minhash_bench lsh FILE [--limit N] [--threshold 0.8] [--memory 256M] [--exact]
 //       store + index-lsh + batch near-dedup on the first N docs: times of
 //       each phase, peak RSS, on-disk index bytes, candidate/removed counts
-//   minhash_bench planted FILE [--limit N]
+//   minhash_bench planted FILE [--limit N] [--keep DIR]
 //       precision / recall of batch near-dedup against an exact oracle on
 //       FILE's docs plus planted edited copies, thresholds 0.7 / 0.8 / 0.9
 // Prints one JSON object per run on stdout.
@@ -59,6 +59,7 @@ struct Args {
   std::string memory = "256M";
   bool exact = false;
   std::string tmp = "/tmp";
+  std::string keep;  // planted: keep the input and the truth in this dir
 };
 
 int Fail(const Status& s) {
@@ -344,6 +345,7 @@ int Planted(const Args& a) {
     double j = ExactJaccard(sets[p >> 32], sets[static_cast<uint32_t>(p)]);
     if (j >= 0.6) sims.push_back({p, j});
   }
+  std::string truth_out;
   JsonWriter w;
   w.BeginObject().Field("mode", "planted").Field("real_docs", static_cast<uint64_t>(real));
   w.Field("docs", static_cast<uint64_t>(docs.size())).Key("results").BeginArray();
@@ -359,6 +361,12 @@ int Planted(const Args& a) {
     std::vector<uint64_t> truth;
     for (uint32_t d = 0; d < docs.size(); ++d) {
       if (uf.Find(d) != d) truth.push_back(d);
+    }
+    if (!a.keep.empty()) {  // the truth, for scoring the Python reference (bench/minhash.sh)
+      std::string line = "{\"threshold\": " + std::to_string(t) + ", \"removed\": [";
+      for (size_t i = 0; i < truth.size(); ++i) line += (i ? "," : "") + std::to_string(truth[i]);
+      line += "]}\n";
+      truth_out += line;
     }
     LshBuildOptions lo;
     lo.name = "t" + std::to_string(static_cast<int>(t * 100));
@@ -394,6 +402,11 @@ int Planted(const Args& a) {
   }
   w.EndArray().EndObject();
   std::printf("%s\n", w.str().c_str());
+  if (!a.keep.empty()) {
+    s = env->RenameFile(dir + "/in.jsonl", a.keep + "/planted.jsonl");
+    if (s.ok()) s = WriteFileAtomic(env, a.keep + "/planted_truth.jsonl", truth_out);
+    if (!s.ok()) return Fail(s);
+  }
   env->RemoveTree(dir);
   return 0;
 }
@@ -420,6 +433,7 @@ int main(int argc, char** argv) {
     else if (f == "--memory") a.memory = next();
     else if (f == "--tmp") a.tmp = next();
     else if (f == "--exact") a.exact = true;
+    else if (f == "--keep") a.keep = next();
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
       return 2;
