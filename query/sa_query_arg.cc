@@ -14,7 +14,7 @@ Status ParseSaQueryArg(const SuffixArrayIndex& index, std::string_view arg, std:
   std::vector<uint64_t> ids;
   size_t i = 0;
   while (i < arg.size()) {
-    if (arg[i] == ' ' || arg[i] == ',' || arg[i] == '\t') { ++i; continue; }
+    if (arg[i] == ' ' || arg[i] == ',' || arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r') { ++i; continue; }
     size_t j = i;
     while (j < arg.size() && arg[j] >= '0' && arg[j] <= '9') ++j;
     if (j == i || j - i > 19) {

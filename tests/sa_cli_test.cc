@@ -13,7 +13,7 @@ TEST(SaCli, IndexCountLocate) {
   test::TempDir dir;
   const std::string store = dir.Sub("store"), in = dir.Sub("in.jsonl");
   test::WriteFile(in, "{\"id\":\"a\",\"text\":\"the cat sat\"}\n{\"id\":\"b\",\"text\":\"a cat\"}\n"
-                      "{\"id\":\"c\",\"text\":\"dog\"}\n");
+                      "{\"id\":\"c\",\"text\":\"dog\"}\n{\"id\":\"d\",\"text\":\"x\\ny\"}\n");
   std::string out, err;
   ASSERT_EQ(RunCommand({test::CliPath(), "--quiet", "build", store, in}, &out, &err), 0) << err;
   // No index yet: clear error, exit 1.
@@ -22,8 +22,8 @@ TEST(SaCli, IndexCountLocate) {
   EXPECT_EQ(RunCommand({test::CliPath(), "index-sa", store, "--memory", "lots"}, &out, &err), 2);
   ASSERT_EQ(RunCommand({test::CliPath(), "--json", "--quiet", "index-sa", store, "--memory", "64M"}, &out, &err), 0)
       << err;
-  EXPECT_NE(out.find("\"docs\":3"), std::string::npos) << out;
-  EXPECT_NE(out.find("\"input_bytes\":19"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"docs\":4"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"input_bytes\":22"), std::string::npos) << out;
   ASSERT_EQ(RunCommand({test::CliPath(), "count", store, "cat"}, &out, &err), 0) << err;
   EXPECT_EQ(out, "2\n");
   ASSERT_EQ(RunCommand({test::CliPath(), "count", store, "tdog"}, &out, &err), 0) << err;  // spans docs b|c
@@ -43,6 +43,13 @@ TEST(SaCli, IndexCountLocate) {
   ASSERT_EQ(RunCommand({test::CliPath(), "locate", store, "cat"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("doc 0 [a] @4: the [cat] sat"), std::string::npos) << out;
   EXPECT_EQ(RunCommand({test::CliPath(), "count", dir.Sub("nostore"), "x"}, &out, &err), 1);
+  // Queries with newlines come from a file, verbatim.
+  test::WriteFile(dir.Sub("q.txt"), "x\ny");
+  ASSERT_EQ(RunCommand({test::CliPath(), "count", store, "--query-file", dir.Sub("q.txt")}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "1\n");
+  EXPECT_EQ(RunCommand({test::CliPath(), "count", store, "x", "--query-file", dir.Sub("q.txt")}, &out, &err), 2);
+  EXPECT_EQ(RunCommand({test::CliPath(), "locate", store}, &out, &err), 2);
+  EXPECT_EQ(RunCommand({test::CliPath(), "count", store, "--query-file", dir.Sub("missing.txt")}, &out, &err), 1);
 }
 
 TEST(SaCli, TokenIndex) {

@@ -1,4 +1,4 @@
-// dedupdb locate STORE QUERY [--limit N --offset K --context 40 --name default]
+// dedupdb locate STORE (QUERY | --query-file FILE) [--limit N --offset K --context 40 --name default]
 // Where QUERY occurs: doc id, external id, offset and a snippet, in (doc id,
 // offset) order, one page at a time.
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include "query/sa_query_arg.h"
 #include "query/substring_locate.h"
 #include "storage/doc_store.h"
+#include "storage/env.h"
 #include "storage/json_writer.h"
 #include "tools/command_registry.h"
 
@@ -17,7 +18,7 @@ namespace {
 using namespace dedupdb;
 
 struct Opts {
-  std::string store, query, name = "default";
+  std::string store, query, query_file, name = "default";
   uint64_t limit = 10, offset = 0, context = 40;
 };
 
@@ -30,6 +31,10 @@ std::string OneLine(std::string s) {
 }
 
 int Run(const Opts& o) {
+  if (o.query.empty() == o.query_file.empty()) {
+    std::fprintf(stderr, "dedupdb locate: give exactly one of QUERY or --query-file\n");
+    return cli::kExitUsage;
+  }
   std::unique_ptr<DocStore> store;
   Status st = DocStore::Open(o.store, &store);
   if (!st.ok()) return cli::ReportError("locate", st);
@@ -37,7 +42,12 @@ int Run(const Opts& o) {
   st = SuffixArrayIndex::Open(store.get(), o.name, &index);
   if (!st.ok()) return cli::ReportError("locate", st);
   std::string q;
-  st = ParseSaQueryArg(*index, o.query, &q);
+  std::string arg = o.query;
+  if (!o.query_file.empty()) {
+    st = ReadFileToString(Env::Default(), o.query_file, &arg);  // verbatim, newlines included
+    if (!st.ok()) return cli::ReportError("locate", st);
+  }
+  st = ParseSaQueryArg(*index, arg, &q);
   if (!st.ok()) return cli::ReportError("locate", st);
   LocateOptions lo;
   lo.limit = o.limit;
@@ -72,7 +82,8 @@ int Run(const Opts& o) {
 cli::CommandRegistrar reg("locate", "List occurrences of a string with doc ids and snippets", [](CLI::App* app) {
   auto o = std::make_shared<Opts>();
   app->add_option("STORE", o->store, "Store directory")->required();
-  app->add_option("QUERY", o->query, "Text, or token ids for a token index")->required();
+  app->add_option("QUERY", o->query, "Text, or token ids for a token index");
+  app->add_option("--query-file", o->query_file, "Read the query from a file (bytes verbatim, or token ids)");
   app->add_option("--name", o->name, "Index name");
   app->add_option("--limit", o->limit, "Hits per page");
   app->add_option("--offset", o->offset, "Hits to skip");
