@@ -282,7 +282,7 @@ Status Build::OpenTokens() {
   } else {
     tokens_.token_bytes = opt_.token_bytes;
     if (tokens_.token_bytes != 2 && tokens_.token_bytes != 4) {
-      return Status::InvalidArgument("--dtype must be u16 or u32");
+      return Status::InvalidArgument(tokens_.path + ": raw token file needs its width: --dtype u16 or u32");
     }
     if (size % tokens_.token_bytes != 0) {
       return Status::InvalidArgument(tokens_.path + ": size " + std::to_string(size) + " is not a multiple of " +
@@ -631,6 +631,7 @@ Status Build::Run() {
       files, [&](CatalogWriteTxn* txn) { return txn->Put(Table::kIndexes, key, encoded); }, retire));
 
   rep_->generation = m.generation;
+  rep_->symbol_bytes = sb_;
   rep_->num_shards = spans_.size();
   rep_->input_symbols = m.input_symbols;
   rep_->input_bytes = m.input_symbols * sb_;

@@ -34,7 +34,7 @@ struct SaBuildOptions {
   unsigned threads = 0;                 // concurrent shard builds; 0 = number of cores
   // Token mode.
   std::string token_file;               // empty = byte mode
-  unsigned token_bytes = 2;             // 2 (u16) or 4 (u32)
+  unsigned token_bytes = 2;             // 2 (u16) or 4 (u32); 0 = from the .npy header
   uint64_t separator = 0;               // token id that ends a document (token mode)
   // Testing/benchmark knobs.
   uint64_t max_shard_symbols = 0;       // 0 = derived from the budget only
@@ -45,6 +45,7 @@ struct SaBuildOptions {
 
 struct SaBuildReport {
   uint64_t generation = 0;
+  uint32_t symbol_bytes = 1;    // 1 = bytes, 2 = u16 tokens, 4 = u32 tokens
   uint64_t num_docs = 0;
   uint64_t num_shards = 0;
   uint64_t input_symbols = 0;   // document symbols (separators excluded)

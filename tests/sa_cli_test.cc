@@ -60,11 +60,16 @@ TEST(SaCli, TokenIndex) {
   const std::string store = dir.Sub("store");
   std::string out, err;
   EXPECT_EQ(RunCommand({test::CliPath(), "index-sa", store, "--tokens", dir.Sub("t.bin")}, &out, &err), 2);  // no --separator
+  EXPECT_EQ(RunCommand({test::CliPath(), "index-sa", store, "--tokens", dir.Sub("t.bin"), "--separator", "0"}, &out,
+                       &err),
+            1);  // raw .bin without --dtype
+  EXPECT_NE(err.find("--dtype"), std::string::npos) << err;
   ASSERT_EQ(RunCommand({test::CliPath(), "--quiet", "index-sa", store, "--tokens", dir.Sub("t.bin"), "--dtype", "u16",
-                        "--separator", "0", "--name", "tok"},
+                        "--separator", "0", "--name", "tok", "--json"},
                        &out, &err),
             0)
       << err;
+  EXPECT_NE(out.find("\"mode\":\"u16\""), std::string::npos) << out;
   ASSERT_EQ(RunCommand({test::CliPath(), "count", store, "6 7", "--name", "tok"}, &out, &err), 0) << err;
   EXPECT_EQ(out, "2\n");
   ASSERT_EQ(RunCommand({test::CliPath(), "count", store, "7,6", "--name", "tok"}, &out, &err), 0) << err;

@@ -21,7 +21,7 @@ struct Opts {
   std::string name = "default";
   unsigned threads = 0;
   std::string tokens;
-  std::string dtype = "u16";
+  std::string dtype;  // empty: from the .npy header (required for .bin)
   uint64_t separator = 0;
   bool separator_set = false;
   uint64_t max_shard_symbols = 0;
@@ -38,7 +38,7 @@ int Run(const Opts& o) {
     return cli::kExitUsage;
   }
   if (!o.tokens.empty()) {
-    if (o.dtype != "u16" && o.dtype != "u32") {
+    if (!o.dtype.empty() && o.dtype != "u16" && o.dtype != "u32") {
       std::fprintf(stderr, "dedupdb index-sa: --dtype must be u16 or u32\n");
       return cli::kExitUsage;
     }
@@ -47,7 +47,7 @@ int Run(const Opts& o) {
       return cli::kExitUsage;
     }
     b.token_file = o.tokens;
-    b.token_bytes = o.dtype == "u16" ? 2 : 4;
+    b.token_bytes = o.dtype.empty() ? 0 : o.dtype == "u16" ? 2 : 4;
     b.separator = o.separator;
   }
   SaBuildReport r;
@@ -59,7 +59,7 @@ int Run(const Opts& o) {
     j.BeginObject()
         .Field("index", o.name)
         .Field("generation", r.generation)
-        .Field("mode", o.tokens.empty() ? "bytes" : o.dtype.c_str())
+        .Field("mode", r.symbol_bytes == 1 ? "bytes" : r.symbol_bytes == 2 ? "u16" : "u32")
         .Field("docs", r.num_docs)
         .Field("shards", r.num_shards)
         .Field("input_symbols", r.input_symbols)
@@ -92,7 +92,7 @@ cli::CommandRegistrar reg("index-sa", "Build the suffix-array index (exact-subst
                             app->add_option("--name", o->name, "Index name");
                             app->add_option("--threads", o->threads, "Shards built at once (0 = cores)");
                             app->add_option("--tokens", o->tokens, "Token file (.bin raw little-endian or .npy)");
-                            app->add_option("--dtype", o->dtype, "Token width: u16 or u32");
+                            app->add_option("--dtype", o->dtype, "Token width: u16 or u32 (required for .bin; .npy: from its header)");
                             app->add_option("--separator", o->separator, "Document separator token id")
                                 ->each([o](const std::string&) { o->separator_set = true; });
                             app->add_option("--max-shard-symbols", o->max_shard_symbols,
