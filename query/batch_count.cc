@@ -99,7 +99,6 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
   std::vector<char> text_buf;
   std::vector<uint32_t> text_len;  // bytes wanted per text request
   std::unordered_map<uint64_t, uint32_t> dedup;
-  std::vector<uint64_t> lower_lo(wave * num_shards);
 
   for (size_t base = 0; base < queries.size(); base += wave) {
     const size_t end = std::min(queries.size(), base + wave);
