@@ -241,7 +241,10 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
     m.threshold = options.threshold;
     if (options.num_perm == 0) return Status::InvalidArgument("--num-perm must be >= 1");
     if (options.threshold <= 0 || options.threshold > 1) return Status::InvalidArgument("--threshold must be in (0, 1]");
-    m.bands = options.bands.bands ? options.bands : OptimalBands(options.threshold, options.num_perm);
+    if (!(options.fn_weight > 0 && options.fn_weight < 1)) return Status::InvalidArgument("--fn-weight must be in (0, 1)");
+    m.bands = options.bands.bands ? options.bands
+                                  : OptimalBands(options.threshold, options.num_perm, 1 - options.fn_weight,
+                                                 options.fn_weight);
     DEDUPDB_RETURN_IF_ERROR(CheckBands(m.bands, m.num_perm));
   } else {
     DEDUPDB_RETURN_IF_ERROR(s);

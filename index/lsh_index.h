@@ -111,6 +111,7 @@ struct LshBuildOptions {
   uint64_t seed = 1;
   ShingleOptions shingles;
   LshBands bands;                     // 0 x 0 = choose from threshold
+  double fn_weight = 0.5;             // band choice: weight of false negatives (false positives: 1 - it)
   uint64_t memory_bytes = 2ull << 30; // budget for the bucket sort buffers
   unsigned threads = 1;
   bool show_progress = false;

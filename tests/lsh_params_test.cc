@@ -48,5 +48,18 @@ TEST(LshParams, CheckBandsRejectsOversized) {
   EXPECT_NE(SCurveTable({9, 13}).find("0.80"), std::string::npos);
 }
 
+
+TEST(LshParams, FalseNegativeWeightFavoursRecall) {
+  // Weighting false negatives moves the S-curve left: more recall at and
+  // above the threshold, more candidates below it.
+  for (double t : {0.7, 0.8, 0.9}) {
+    LshBands even = OptimalBands(t, 128), recall = OptimalBands(t, 128, 0.1, 0.9);
+    EXPECT_GT(CandidateProbability(t, recall.bands, recall.rows), CandidateProbability(t, even.bands, even.rows)) << t;
+    EXPECT_GE(CandidateProbability(t - 0.2, recall.bands, recall.rows),
+              CandidateProbability(t - 0.2, even.bands, even.rows)) << t;
+    EXPECT_TRUE(CheckBands(recall, 128).ok());
+  }
+}
+
 }  // namespace
 }  // namespace dedupdb

@@ -1,6 +1,7 @@
 // dedupdb index-lsh STORE [--name default] [--threshold 0.8] [--num-perm 128]
 //                  [--ngram 5] [--shingle word|char] [--seed 1]
-//                  [--bands B --rows R] [--memory 2G] [--threads N]
+//                  [--bands B --rows R | --fn-weight 0.5] [--memory 2G]
+//                  [--threads N]
 // Builds the MinHash LSH index of a store, or appends the documents added
 // since the last build as a new run (an existing index keeps its
 // parameters). Prints the chosen bands x rows and the S-curve.
@@ -27,6 +28,7 @@ struct Opts {
   std::string shingle = "word";
   uint64_t seed = 1;
   unsigned bands = 0, rows = 0;
+  double fn_weight = 0.5;
   std::string memory = "2G";
   unsigned threads = 0;
   CLI::App* app = nullptr;
@@ -55,6 +57,11 @@ int Run(const Opts& o) {
     return cli::kExitUsage;
   }
   b.bands = LshBands{o.bands, o.rows};
+  if (!(o.fn_weight > 0 && o.fn_weight < 1)) {
+    std::fprintf(stderr, "dedupdb %s: --fn-weight must be in (0, 1)\n", cmd);
+    return cli::kExitUsage;
+  }
+  b.fn_weight = o.fn_weight;
   if (o.bands) {
     Status s = CheckBands(b.bands, o.num_perm);
     if (!s.ok()) {
@@ -88,6 +95,7 @@ int Run(const Opts& o) {
       if (Given(o, "--seed") && m.seed != o.seed) clash = "--seed";
       if (Given(o, "--shingle") && m.shingles.kind != b.shingles.kind) clash = "--shingle";
       if (Given(o, "--bands") && (m.bands.bands != o.bands || m.bands.rows != o.rows)) clash = "--bands/--rows";
+      if (Given(o, "--fn-weight")) clash = "--fn-weight (bands are fixed when the index is created)";
       if (Given(o, "--threshold") && m.threshold != o.threshold) clash = "--threshold";
       if (!clash.empty()) {
         std::fprintf(stderr,
@@ -157,6 +165,9 @@ dedupdb::cli::CommandRegistrar reg("index-lsh", "Build or extend the MinHash LSH
   app->add_option("--seed", o->seed, "Permutation seed")->capture_default_str();
   app->add_option("--bands", o->bands, "Bands (with --rows; default: optimal for --threshold)");
   app->add_option("--rows", o->rows, "Rows per band");
+  app->add_option("--fn-weight", o->fn_weight,
+                  "Band choice: weight of false negatives vs false positives (0.5 = datasketch; 0.9 favours recall)")
+      ->capture_default_str();
   app->add_option("--memory", o->memory, "Memory budget for bucket sorting (e.g. 2G, 256M)")->capture_default_str();
   app->add_option("--threads", o->threads, "Signature threads (default: all cores)");
   return [o]() { return Run(*o); };
