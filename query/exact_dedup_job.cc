@@ -196,6 +196,16 @@ Status RunExactDedupJob(const ExactDedupJobOptions& options, ExactDedupJobReport
     return Status::InvalidArgument("--threshold must be between 0 and 1");
   }
 
+  // Fail before the long work if an output cannot be created.
+  for (const std::string* out : {&options.ranges_path, &options.ranges_jsonl_path, &options.write_path}) {
+    if (out->empty()) continue;
+    std::string dir = DirName(*out);
+    FileInfo fi;
+    if (!dir.empty() && (!env->GetFileInfo(dir, &fi).ok() || !fi.is_directory)) {
+      return Status::NotFound("cannot write " + *out + ": directory " + dir + " does not exist");
+    }
+  }
+
   OpenedCorpus self, other;
   DEDUPDB_RETURN_IF_ERROR(OpenCorpus(env, options.store_dir, options.index_name, &self));
   const bool across = !options.across_store.empty();

@@ -16,7 +16,8 @@ Status TextOutput::Open(Env* env, const std::string& path, std::unique_ptr<TextO
   t->env_ = env;
   t->path_ = path;
   t->tmp_path_ = path + ".tmp";
-  DEDUPDB_RETURN_IF_ERROR(env->NewWritableFile(t->tmp_path_, &t->file_));
+  Status st = env->NewWritableFile(t->tmp_path_, &t->file_);
+  if (!st.ok()) return st.WithContext("cannot write " + path);
   if (EndsWith(path, ".zst")) {
     ZSTD_CCtx* c = ZSTD_createCCtx();
     if (c == nullptr) return Status::IOError(path + ": cannot create zstd context");

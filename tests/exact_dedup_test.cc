@@ -648,6 +648,10 @@ TEST(ExactDedupCli, ClearErrors) {
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--keep", "some"}, &out, &err), 2);
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--threshold", "1.5"}, &out, &err), 2);
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("nope")}, &out, &err), 1);
+  // An output that cannot be created is reported (by name) before any work.
+  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--write", tmp.Sub("no/dir/out.jsonl")}, &out, &err),
+            1);
+  EXPECT_NE(err.find(tmp.Sub("no/dir/out.jsonl")), std::string::npos) << err;
   // A store that changed after indexing is refused rather than half-deduplicated.
   ASSERT_EQ(RunCommand({CliPath(), "-q", "index-sa", tmp.Sub("s"), "--memory", "64M"}, &out, &err), 0) << err;
   WriteJsonl(tmp.Sub("d2.jsonl"), docs, "e");
