@@ -54,7 +54,7 @@ TEST(LshFault, FailedBuildLeavesIndexUnchanged) {
   test::TempDir tmp;
   std::mt19937 rng(3);
   lshtest::WriteJsonl(tmp.Sub("a.jsonl"), SyntheticDocs("a", test::Scaled(150, 60), &rng));
-  lshtest::WriteJsonl(tmp.Sub("b.jsonl"), SyntheticDocs("b", test::Scaled(60, 30), &rng));
+  lshtest::WriteJsonl(tmp.Sub("b.jsonl"), SyntheticDocs("b", 60, &rng));
   const std::string store = tmp.Sub("store");
   lshtest::BuildFrom(store, {tmp.Sub("a.jsonl")});
   LshBuildOptions o;
