@@ -146,6 +146,8 @@ class Ingest {
 
   Status AddRecord(const InputRecord& rec) {
     ++report_->docs_read;
+    if (records_in_txn_ >= options_.records_per_commit) DEDUPDB_RETURN_IF_ERROR(Commit(false));
+    ++records_in_txn_;
     Source& src = sources_[cur_source_];
     src.rec.records_done = rec.line;
     src.dirty = true;
@@ -230,6 +232,7 @@ class Ingest {
     DEDUPDB_RETURN_IF_ERROR(txn_->PutU64(Table::kMeta, meta::kDroppedDocs, dropped_));
     DEDUPDB_RETURN_IF_ERROR(txn_->PutU64(Table::kMeta, meta::kTextBytes, text_bytes_));
     segment_.reset();
+    records_in_txn_ = 0;
     DEDUPDB_RETURN_IF_ERROR(writer_->PublishInTxn(std::move(txn_), files));
     if (!all_done) DEDUPDB_RETURN_IF_ERROR(writer_->catalog()->BeginWrite(&txn_));
     return Status::OK();
@@ -252,6 +255,7 @@ class Ingest {
   bool have_file_ = false;
   size_t cur_file_ = 0, cur_source_ = 0;
   uint64_t resume_after_ = 0;
+  uint64_t records_in_txn_ = 0;
 };
 
 }  // namespace

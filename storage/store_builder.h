@@ -19,6 +19,9 @@ struct BuildOptions {
   ReaderOptions reader;
   bool dedup_exact = false;                  // store only the first copy of identical docs
   uint64_t segment_bytes = 256ull << 20;     // target text bytes per segment
+  // Records per catalog commit (a segment closes early when reached): bounds
+  // the dirty pages one LMDB write transaction holds, whatever the doc sizes.
+  uint64_t records_per_commit = 1u << 20;
   bool show_progress = false;                // progress bar on stderr
   Env* env = nullptr;                        // nullptr = Env::Default()
 };
