@@ -21,16 +21,10 @@
 namespace dedupdb {
 namespace {
 
+using test::JsonLine;
+
 using test::TempDir;
 using test::WriteFile;
-
-std::string JsonLine(const std::string& id, const std::string& text) {
-  std::string line = "{\"id\":";
-  JsonWriter::AppendQuoted(&line, id);
-  line += ",\"text\":";
-  JsonWriter::AppendQuoted(&line, text);
-  return line + "}\n";
-}
 
 // Random texts over a small vocabulary, so that n-grams recur.
 std::string RandomText(std::mt19937& rng, size_t words) {

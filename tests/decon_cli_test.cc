@@ -9,16 +9,10 @@
 namespace dedupdb {
 namespace {
 
+using test::JsonLine;
+
 using test::CliPath;
 using test::RunCommand;
-
-std::string JsonLine(const std::string& id, const std::string& text) {
-  std::string line = "{\"id\":";
-  JsonWriter::AppendQuoted(&line, id);
-  line += ",\"text\":";
-  JsonWriter::AppendQuoted(&line, text);
-  return line + "}\n";
-}
 
 TEST(DeconCli, IndexScanCheckEndToEnd) {
   test::TempDir dir;

@@ -22,18 +22,12 @@
 namespace dedupdb {
 namespace {
 
+using test::JsonLine;
+
 using test::RunCommand;
 using test::RunShell;
 using test::TempDir;
 using test::WriteFile;
-
-std::string JsonLine(const std::string& id, const std::string& text) {
-  std::string line = "{\"id\":";
-  JsonWriter::AppendQuoted(&line, id);
-  line += ",\"text\":";
-  JsonWriter::AppendQuoted(&line, text);
-  return line + "}\n";
-}
 
 // Splits on single spaces (planted text edits work on words).
 std::vector<std::string> SplitSpaces(const std::string& s) {

@@ -19,16 +19,10 @@
 namespace dedupdb {
 namespace {
 
+using test::JsonLine;
+
 using test::TempDir;
 using test::WriteFile;
-
-std::string JsonLine(const std::string& id, const std::string& text) {
-  std::string line = "{\"id\":";
-  JsonWriter::AppendQuoted(&line, id);
-  line += ",\"text\":";
-  JsonWriter::AppendQuoted(&line, text);
-  return line + "}\n";
-}
 
 // Minimal PNG reader (8-bit RGB/RGBA, non-interlaced: what Chromium writes).
 struct Image {

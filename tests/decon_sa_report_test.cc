@@ -16,13 +16,7 @@
 namespace dedupdb {
 namespace {
 
-std::string JsonLine(const std::string& id, const std::string& text) {
-  std::string line = "{\"id\":";
-  JsonWriter::AppendQuoted(&line, id);
-  line += ",\"text\":";
-  JsonWriter::AppendQuoted(&line, text);
-  return line + "}\n";
-}
+using test::JsonLine;
 
 size_t LongestCommonSubstring(const std::string& a, const std::string& b) {
   std::vector<uint32_t> prev(b.size() + 1, 0), cur(b.size() + 1, 0);

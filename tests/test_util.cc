@@ -3,6 +3,8 @@
 // behind the oracle that is supposed to catch it.
 #include "tests/test_util.h"
 
+#include "storage/json_writer.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -239,6 +241,14 @@ std::vector<JsonlDoc> ReadJsonlZstOracle(const std::string& path, size_t limit) 
     docs.push_back(std::move(d));
   }
   return docs;
+}
+
+std::string JsonLine(const std::string& id, const std::string& text) {
+  std::string line = "{\"id\":";
+  JsonWriter::AppendQuoted(&line, id);
+  line += ",\"text\":";
+  JsonWriter::AppendQuoted(&line, text);
+  return line + "}\n";
 }
 
 }  // namespace dedupdb::test

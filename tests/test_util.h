@@ -35,6 +35,9 @@ bool HaveSharedData(const std::string& rel);
 void WriteFile(const std::string& path, const std::string& data);
 std::string ReadFile(const std::string& path);
 
+// One JSONL record {"id": id, "text": text} with a trailing newline.
+std::string JsonLine(const std::string& id, const std::string& text);
+
 // Runs argv (no shell), capturing stdout and stderr; returns the exit code.
 int RunCommand(const std::vector<std::string>& argv, std::string* out, std::string* err = nullptr,
                const std::string& stdin_data = "");
