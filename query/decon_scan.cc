@@ -14,7 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "query/text_output.h"
+#include "storage/text_output.h"
 #include "storage/doc_store.h"
 #include "storage/json_writer.h"
 #include "storage/progress.h"

@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "index/suffix_array.h"
-#include "query/text_output.h"
+#include "storage/text_output.h"
 #include "storage/doc_store.h"
 #include "storage/json_writer.h"
 #include "storage/progress.h"

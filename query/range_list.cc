@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "query/text_output.h"
+#include "storage/text_output.h"
 #include "storage/coding.h"
 #include "storage/doc_store.h"
 #include "storage/file_format.h"

@@ -6,8 +6,7 @@
 //                        portable serialisation (doc ids are < 2^32 here)
 //   DIR/removed.jsonl    one line per removed doc: doc, id, cluster, kept,
 //                        kept_id, similarity (to the kept doc)
-// and with --write the kept documents as zstd-compressed JSONL {"id","text"}.
-#include <zstd.h>
+// and with --write the kept documents as JSONL {"id","text"} (.zst compresses).
 
 #include <cstdio>
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "query/near_duplicates.h"
 #include "storage/json_writer.h"
+#include "storage/text_output.h"
 #include "tools/cli_util.h"
 #include "tools/command_registry.h"
 
@@ -36,42 +36,6 @@ struct Opts {
   std::string tmp_dir;
 };
 
-// Streams zstd-compressed bytes into a WritableFile.
-class ZstdFileWriter {
- public:
-  ~ZstdFileWriter() {
-    if (cctx_) ZSTD_freeCCtx(cctx_);
-  }
-  Status Open(Env* env, const std::string& path) {
-    DEDUPDB_RETURN_IF_ERROR(env->NewWritableFile(path, &file_));
-    cctx_ = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, 3);
-    out_.resize(ZSTD_CStreamOutSize());
-    return Status::OK();
-  }
-  Status Write(std::string_view data) { return Pump(data, ZSTD_e_continue); }
-  Status Close() {
-    DEDUPDB_RETURN_IF_ERROR(Pump({}, ZSTD_e_end));
-    DEDUPDB_RETURN_IF_ERROR(file_->Sync());
-    return file_->Close();
-  }
-
- private:
-  Status Pump(std::string_view data, ZSTD_EndDirective mode) {
-    ZSTD_inBuffer in{data.data(), data.size(), 0};
-    for (;;) {
-      ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-      size_t rc = ZSTD_compressStream2(cctx_, &out, &in, mode);
-      if (ZSTD_isError(rc)) return Status::IOError(file_->path() + ": zstd: " + ZSTD_getErrorName(rc));
-      DEDUPDB_RETURN_IF_ERROR(file_->Append(std::string_view(out_.data(), out.pos)));
-      if (mode == ZSTD_e_end ? rc == 0 : in.pos == in.size) return Status::OK();
-    }
-  }
-  std::unique_ptr<WritableFile> file_;
-  ZSTD_CCtx* cctx_ = nullptr;
-  std::string out_;
-};
-
 Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult& r, Roaring* removed,
                     uint64_t* written_docs) {
   Env* env = store.env();
@@ -82,8 +46,8 @@ Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult&
   removed->write(bits.data(), true);
   DEDUPDB_RETURN_IF_ERROR(WriteFileAtomic(env, JoinPath(o.out_dir, "removed.roaring"), bits));
 
-  std::unique_ptr<WritableFile> jf;
-  DEDUPDB_RETURN_IF_ERROR(env->NewWritableFile(JoinPath(o.out_dir, "removed.jsonl"), &jf));
+  std::unique_ptr<TextOutput> jf;
+  DEDUPDB_RETURN_IF_ERROR(TextOutput::Open(env, JoinPath(o.out_dir, "removed.jsonl"), &jf));
   std::string line;
   for (const RemovedDoc& d : r.removed) {
     DocMeta a, k;
@@ -96,13 +60,12 @@ Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult&
     line += '\n';
     DEDUPDB_RETURN_IF_ERROR(jf->Append(line));
   }
-  DEDUPDB_RETURN_IF_ERROR(jf->Sync());
-  DEDUPDB_RETURN_IF_ERROR(jf->Close());
+  DEDUPDB_RETURN_IF_ERROR(jf->Finish());
 
   *written_docs = 0;
   if (!o.write.empty()) {
-    ZstdFileWriter zw;
-    DEDUPDB_RETURN_IF_ERROR(zw.Open(env, o.write));
+    std::unique_ptr<TextOutput> out;  // zstd-compressed when the name ends in .zst
+    DEDUPDB_RETURN_IF_ERROR(TextOutput::Open(env, o.write, &out));
     for (uint64_t d = 0; d < store.num_docs(); ++d) {
       if (d <= UINT32_MAX && removed->contains(static_cast<uint32_t>(d))) continue;
       DocMeta meta;
@@ -111,10 +74,10 @@ Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult&
       w.BeginObject().Field("id", meta.external_id).Field("text", store.Text(d)).EndObject();
       line = w.Take();
       line += '\n';
-      DEDUPDB_RETURN_IF_ERROR(zw.Write(line));
+      DEDUPDB_RETURN_IF_ERROR(out->Append(line));
       ++*written_docs;
     }
-    DEDUPDB_RETURN_IF_ERROR(zw.Close());
+    DEDUPDB_RETURN_IF_ERROR(out->Finish());
   }
   return Status::OK();
 }

@@ -1,4 +1,4 @@
-// TextOutput: a sequential text sink for command outputs (JSONL range lists,
+// TextOutput: the one sequential text sink for command outputs (JSONL range lists,
 // deduplicated corpora) that zstd-compresses when the path ends in ".zst".
 // Writes go through Env, to path + ".tmp", renamed into place by Finish(), so
 // an interrupted run never leaves a truncated file under the final name.

@@ -1,4 +1,4 @@
-#include "query/text_output.h"
+#include "storage/text_output.h"
 
 #include <zstd.h>
 
