@@ -536,7 +536,9 @@ TEST(ExactDedupCli, SelfManyShardsRangesAndWrittenCorpusMatchOracle) {
                                      &out, &err);
   ASSERT_EQ(rc, 0) << err;
   EXPECT_GT(JsonUint(out, "shards"), 5u) << out;
-  EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
+  // The position buffer holds at least 1024 entries, so only the
+  // full-size fixture (not the sanitizer run's small one) is sure to spill.
+  if (!dedupdb::test::SmallScale()) EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
 
   RangeList got;
   RangeListInfo info;
