@@ -156,7 +156,9 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   Status s = FindExactDuplicates(sc.corpus, nullptr, o, &r, &st);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(st.runs, sc.corpus.runs.size());
-  if (shards == 1 && total > 0) EXPECT_EQ(st.text_cached_bytes, total);
+  if (shards == 1 && total > 0) {
+    EXPECT_EQ(st.text_cached_bytes, total);
+  }
   if (st_out) *st_out = st;
   return r;
 }
@@ -538,7 +540,9 @@ TEST(ExactDedupCli, SelfManyShardsRangesAndWrittenCorpusMatchOracle) {
   EXPECT_GT(JsonUint(out, "shards"), 5u) << out;
   // The position buffer holds at least 1024 entries, so only the
   // full-size fixture (not the sanitizer run's small one) is sure to spill.
-  if (!dedupdb::test::SmallScale()) EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
+  if (!dedupdb::test::SmallScale()) {
+    EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
+  }
 
   RangeList got;
   RangeListInfo info;

@@ -110,7 +110,9 @@ TEST(InputReaderTest, EveryRealCorpusFileMatchesOracle) {
     ExpectMatchesOracle(got.recs, want, name);
     for (size_t i = 0; i < got.recs.size(); i++) {
       ASSERT_EQ(got.recs[i].source, path);
-      if (got.blank_lines == 0) ASSERT_EQ(got.recs[i].line, i + 1);
+      if (got.blank_lines == 0) {
+        ASSERT_EQ(got.recs[i].line, i + 1);
+      }
     }
     EXPECT_TRUE(got.skipped.empty());
   }

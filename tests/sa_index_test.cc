@@ -175,7 +175,7 @@ TEST(SaIndex, RealTextMatchesOracle) {
   ASSERT_TRUE(SuffixArrayIndex::Open(store.get(), "default", &index).ok());
   std::mt19937_64 rng(3);
   std::vector<std::string> qs = {"the", " of the ", "\n", "e", "zqxjkv", docs[0].substr(0, 500)};
-  for (int i = 0; i < test::Scaled(150, 40); ++i) {
+  for (uint64_t i = 0; i < test::Scaled(150, 40); ++i) {
     const std::string& d = docs[rng() % docs.size()];
     if (d.size() < 2) continue;
     size_t b = rng() % (d.size() - 1);
@@ -291,7 +291,7 @@ TEST(SaIndex, CorruptedFilesDetectedOnOpen) {
   SaBuildReport r;
   ASSERT_TRUE(BuildIndex(store_dir, {"default", 0, 1, 0}, &r).ok());
   const std::string gdir = store_dir + "/" + StoreLayout::IndexDir("sa", "default", 1);
-  for (const std::string file : {gdir + "/shard-00000.sa", gdir + "/shard-00000.text"}) {
+  for (const std::string& file : {gdir + "/shard-00000.sa", gdir + "/shard-00000.text"}) {
     SCOPED_TRACE(file);
     const std::string good = test::ReadFile(file);
     auto open = [&]() {

@@ -74,7 +74,7 @@ void RunCase(const Case& c) {
   std::vector<std::string> be_docs;
   for (const Tokens& d : docs) be_docs.push_back(Be(d, c.sb));
   std::vector<Tokens> qs = {{}, {c.alphabet[0]}, {c.alphabet.back()}, {c.sep}, docs[0], Tokens(200, c.alphabet[0])};
-  for (int i = 0; i < test::Scaled(200, 60); ++i) {
+  for (uint64_t i = 0; i < test::Scaled(200, 60); ++i) {
     const Tokens& d = docs[rng() % docs.size()];
     Tokens q;
     switch (rng() % 4) {
@@ -118,7 +118,9 @@ void RunCase(const Case& c) {
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_TRUE(index->token_mode());
     EXPECT_EQ(index->symbol_bytes(), c.sb);
-    if (max_shard) EXPECT_GE(index->num_shards(), 5u);
+    if (max_shard) {
+      EXPECT_GE(index->num_shards(), 5u);
+    }
     for (const Tokens& q : qs) {
       std::string qb = Be(q, c.sb);
       auto want = sa_test::OracleLocate(be_docs, qb, c.sb);

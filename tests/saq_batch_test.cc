@@ -70,7 +70,9 @@ TEST(SaqBatch, AllPathsEqualOracle) {
       Status st = BatchCount(*c.index, qs, opt, &counts, &stats);
       ASSERT_TRUE(st.ok()) << st.ToString();
       EXPECT_EQ(counts, oracle) << "reader " << stats.reader << " wave " << wave;
-      if (!uring) EXPECT_EQ(stats.reader, "pread");
+      if (!uring) {
+        EXPECT_EQ(stats.reader, "pread");
+      }
       EXPECT_LT(stats.reads, stats.probes) << "shared probes are read once";
     }
   }

@@ -66,7 +66,7 @@ TEST(SaqSearch, RandomCnfAgainstScan) {
   std::vector<std::string> docs = saq_test::RandomDocs(rng, test::Scaled(120, 50), 60, "abcd");
   ASSERT_NO_FATAL_FAILURE(saq_test::BuildCorpus(docs, 500, &c));
   ASSERT_GT(c.index->num_shards(), 3u);
-  for (int i = 0; i < test::Scaled(60, 25); ++i) {
+  for (uint64_t i = 0; i < test::Scaled(60, 25); ++i) {
     CnfQuery q;
     size_t nclauses = 1 + rng() % 3;
     for (size_t k = 0; k < nclauses; ++k) {
