@@ -362,6 +362,7 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   DEDUPDB_RETURN_IF_ERROR(purify_sink.Finish());
   for (const DeconAccumulator& a : accs) acc->Merge(a);
   st.threads = threads;
+  if (reader) st.skipped = reader->skipped();
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (stats) *stats = st;
   return Status::OK();

@@ -49,6 +49,7 @@ struct DeconScanStats {
   uint64_t removed_bytes = 0;   // purify: bytes cut (spans or whole docs)
   double seconds = 0;
   unsigned threads = 0;
+  std::vector<SkippedRecord> skipped;  // bad input lines under the skip policy
 };
 
 // acc must be built over d.index(); it receives every document's result.

@@ -71,3 +71,34 @@ TEST(DeconCli, IndexScanCheckEndToEnd) {
 
 }  // namespace
 }  // namespace dedupdb
+
+namespace dedupdb {
+namespace {
+
+// Bad corpus lines: the fail policy names file and line; the skip policy
+// scans the rest and lists every skipped line (JSON and stderr).
+TEST(DeconCli, BadInputPolicyFailsOrListsSkippedLines) {
+  test::TempDir dir;
+  test::WriteFile(dir.Sub("evals.jsonl"), test::JsonLine("e1", "what colour is the sky on a clear day"));
+  test::WriteFile(dir.Sub("corpus.jsonl"),
+                  test::JsonLine("a", "what colour is the sky on a clear day") + "{broken\n" + test::JsonLine("c", "fine"));
+  std::string out, err;
+  ASSERT_EQ(test::RunCommand({test::CliPath(), "-q", "decon", "index", "--out", dir.Sub("e.ddx"), dir.Sub("evals.jsonl")},
+                             &out, &err), 0) << err;
+  EXPECT_EQ(test::RunCommand({test::CliPath(), "-q", "decon", "scan", "--index", dir.Sub("e.ddx"), dir.Sub("corpus.jsonl")},
+                             &out, &err), 1);
+  EXPECT_NE(err.find(dir.Sub("corpus.jsonl") + ":2"), std::string::npos) << err;
+  ASSERT_EQ(test::RunCommand({test::CliPath(), "-q", "--json", "decon", "scan", "--index", dir.Sub("e.ddx"),
+                              "--on-bad-input", "skip", dir.Sub("corpus.jsonl")}, &out, &err), 0) << err;
+  simdjson::dom::parser p;
+  simdjson::dom::element j = p.parse(out);
+  EXPECT_EQ(uint64_t(j["docs"]), 2u);
+  EXPECT_EQ(uint64_t(j["flagged_docs"]), 1u);
+  simdjson::dom::array skipped = j["skipped"];
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(uint64_t(skipped.at(0)["line"]), 2u);
+  EXPECT_NE(err.find("corpus.jsonl:2"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace dedupdb

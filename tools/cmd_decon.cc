@@ -38,7 +38,7 @@ struct Opts {
   std::vector<std::string> inputs;
   std::string store, sa_name = "default";
   std::string text_field = "text", id_field = "id";
-  bool skip_bad = false;
+  std::string on_bad = "fail";
   std::string flagged, purify, policy = "drop-doc";
   uint64_t context = 200;
   double threshold = 0;
@@ -125,7 +125,7 @@ int RunScan(const Opts& o) {
   so.store = o.store;
   so.reader.text_field = o.text_field;
   so.reader.id_field = o.id_field;
-  so.reader.policy = o.skip_bad ? BadInputPolicy::kSkip : BadInputPolicy::kFail;
+  so.reader.policy = o.on_bad == "skip" ? BadInputPolicy::kSkip : BadInputPolicy::kFail;
   so.flagged_out = o.flagged;
   so.purify_out = o.purify;
   if (!ParsePurifyPolicy(o.policy, &so.policy))
@@ -159,6 +159,12 @@ int RunScan(const Opts& o) {
         .Field("dropped_docs", st.dropped_docs).Field("removed_bytes", st.removed_bytes).Field("seconds", st.seconds)
         .Field("mb_per_s", st.seconds > 0 ? st.bytes / 1e6 / st.seconds : 0.0).Field("threads", uint64_t{st.threads})
         .Field("report_seconds", report_secs);
+    w.Key("skipped").BeginArray();
+    for (const SkippedRecord& k : st.skipped) {
+      w.BeginObject().Field("source", k.source).Field("line", k.line).Field("byte_offset", k.byte_offset);
+      w.Field("reason", k.reason).EndObject();
+    }
+    w.EndArray();
     w.Key("sets").BeginArray();
     for (const DeconSetRow& r : rep.sets) {
       w.BeginObject().Field("name", r.name).Field("examples", r.examples).Field("contaminated_any", r.contaminated_any)
@@ -172,6 +178,11 @@ int RunScan(const Opts& o) {
                  (unsigned long long)st.docs, cli::HumanBytes(double(st.bytes)).c_str(), st.seconds,
                  st.seconds > 0 ? st.bytes / 1e6 / st.seconds : 0.0, st.threads, (unsigned long long)st.flagged_docs);
     if (f == stdout) PrintSetSummary(rep);
+  }
+  // Skipped input is always listed, never dropped silently.
+  for (const SkippedRecord& k : st.skipped) {
+    std::fprintf(stderr, "skipped %s:%llu (byte %llu): %s\n", k.source.c_str(), (unsigned long long)k.line,
+                 (unsigned long long)k.byte_offset, k.reason.c_str());
   }
   if (o.fail_on_hit && st.flagged_docs > 0) return cli::kExitFound;
   return cli::kExitOk;
@@ -282,7 +293,8 @@ cli::CommandRegistrar reg("decon", "Benchmark decontamination: eval n-gram index
   scan->add_option("--store", o->store, "Scan a store's documents instead of input files");
   scan->add_option("--text-field", o->text_field, "JSON field with the text");
   scan->add_option("--id-field", o->id_field, "JSON field with the document id");
-  scan->add_flag("--skip-bad", o->skip_bad, "Skip malformed input lines instead of failing");
+  scan->add_option("--on-bad-input", o->on_bad, "fail: stop at the first bad record; skip: list and continue (as in build)")
+      ->check(CLI::IsMember({"fail", "skip"}));
   scan->add_option("--flagged", o->flagged, "Write flagged documents with matched spans as JSONL ('-' = stdout)");
   scan->add_option("--purify", o->purify, "Write the clean corpus (JSONL; .zst compresses)");
   scan->add_option("--policy", o->policy, "Purify policy: drop-doc (default), drop-span, mark");
