@@ -12,18 +12,6 @@ size_t MismatchScalar(const uint8_t* a, const uint8_t* b, size_t n) {
   return i;
 }
 
-// Word-at-a-time tail shared by the vector versions: 8 bytes per step, then bytes.
-static inline size_t MismatchTail(const uint8_t* a, const uint8_t* b, size_t i, size_t n) {
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    if (x != y) return i + (__builtin_ctzll(x ^ y) >> 3);  // little-endian: lowest byte first
-  }
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
-}
-
 size_t MismatchSse42(const uint8_t* a, const uint8_t* b, size_t n) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "storage/cpu_features.h"
 
@@ -20,6 +21,21 @@ size_t MismatchScalar(const uint8_t* a, const uint8_t* b, size_t n);
 size_t MismatchSse42(const uint8_t* a, const uint8_t* b, size_t n);   // 16 bytes a step
 size_t MismatchAvx2(const uint8_t* a, const uint8_t* b, size_t n);    // 32 bytes, sa_compare_avx2.cc
 size_t MismatchAvx512(const uint8_t* a, const uint8_t* b, size_t n);  // 64 bytes + masked tail, sa_compare_avx512.cc
+
+// Word-at-a-time tail shared by the vector versions: 8 bytes per step, then
+// bytes, from position i. `static` on purpose: each TU (compiled with its own
+// -m flags) keeps its own copy, so the linker can never hand the baseline
+// code a copy built for a wider ISA.
+static inline size_t MismatchTail(const uint8_t* a, const uint8_t* b, size_t i, size_t n) {
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return i + (__builtin_ctzll(x ^ y) >> 3);  // little-endian: lowest byte first
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
 
 // The implementation for a level (never one the level does not allow).
 MismatchFn MismatchFor(SimdLevel level);

@@ -15,14 +15,7 @@ size_t MismatchAvx2(const uint8_t* a, const uint8_t* b, size_t n) {
     uint32_t eq = static_cast<uint32_t>(simde_mm256_movemask_epi8(simde_mm256_cmpeq_epi8(x, y)));
     if (eq != 0xFFFFFFFFu) return i + __builtin_ctz(~eq);
   }
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    if (x != y) return i + (__builtin_ctzll(x ^ y) >> 3);
-  }
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
+  return MismatchTail(a, b, i, n);
 }
 
 }  // namespace dedupdb

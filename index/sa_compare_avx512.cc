@@ -17,14 +17,7 @@ size_t MismatchAvx512(const uint8_t* a, const uint8_t* b, size_t n) {
     uint64_t eq = simde_mm512_cmpeq_epi8_mask(x, y);
     if (eq != ~uint64_t{0}) return i + __builtin_ctzll(~eq);
   }
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a + i, 8);
-    std::memcpy(&y, b + i, 8);
-    if (x != y) return i + (__builtin_ctzll(x ^ y) >> 3);
-  }
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
+  return MismatchTail(a, b, i, n);
 }
 
 }  // namespace dedupdb
