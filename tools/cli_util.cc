@@ -23,6 +23,13 @@ Status ParseSize(const std::string& text, uint64_t* bytes) {
   return Status::OK();
 }
 
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return s;
+}
+
 std::string HumanBytes(double v) {
   const char* u[] = {"B", "KB", "MB", "GB", "TB", "PB"};
   int i = 0;

@@ -15,6 +15,7 @@
 #include "storage/input_reader.h"
 #include "storage/json_writer.h"
 #include "storage/progress.h"
+#include "tools/cli_util.h"
 #include "tools/command_registry.h"
 
 namespace {
@@ -98,11 +99,6 @@ Status ReadJsonl(const std::string& path, const std::string& field, std::vector<
   }
 }
 
-std::string OneLine(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return s;
-}
 
 int Run(const Opts& o) {
   std::string format = o.format;
@@ -175,7 +171,7 @@ int Run(const Opts& o) {
     std::printf("%s\n", j.str().c_str());
   } else {
     for (size_t i = 0; i < queries.size(); ++i)
-      std::printf("%llu\t%s\n", (unsigned long long)counts[i], OneLine(input[i].text).c_str());
+      std::printf("%llu\t%s\n", (unsigned long long)counts[i], cli::OneLine(input[i].text).c_str());
     if (!quiet)
       std::fprintf(stderr, "count-batch: %zu queries in %.3f s (%s, %llu reads in %llu batches)\n", queries.size(),
                    secs, o.one_by_one ? "one-by-one pread" : total.reader.c_str(), (unsigned long long)total.reads,

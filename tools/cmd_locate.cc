@@ -11,6 +11,7 @@
 #include "storage/doc_store.h"
 #include "storage/env.h"
 #include "storage/json_writer.h"
+#include "tools/cli_util.h"
 #include "tools/command_registry.h"
 
 namespace {
@@ -23,12 +24,6 @@ struct Opts {
 };
 
 // One-line snippet for the terminal: control characters shown as spaces.
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return s;
-}
 
 int Run(const Opts& o) {
   if (o.query.empty() == o.query_file.empty()) {
@@ -72,8 +67,8 @@ int Run(const Opts& o) {
                 (unsigned long long)r.hits.size(), (unsigned long long)o.offset);
     for (const LocateHit& h : r.hits) {
       std::printf("doc %llu [%s] @%llu: %s[%s]%s\n", (unsigned long long)h.doc_id, h.external_id.c_str(),
-                  (unsigned long long)h.offset, OneLine(FormatSymbols(*index, h.before)).c_str(),
-                  OneLine(FormatSymbols(*index, h.match)).c_str(), OneLine(FormatSymbols(*index, h.after)).c_str());
+                  (unsigned long long)h.offset, cli::OneLine(FormatSymbols(*index, h.before)).c_str(),
+                  cli::OneLine(FormatSymbols(*index, h.match)).c_str(), cli::OneLine(FormatSymbols(*index, h.after)).c_str());
     }
   }
   return cli::kExitOk;

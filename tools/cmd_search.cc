@@ -12,6 +12,7 @@
 #include "query/sa_query_arg.h"
 #include "storage/doc_store.h"
 #include "storage/json_writer.h"
+#include "tools/cli_util.h"
 #include "tools/command_registry.h"
 
 namespace {
@@ -46,11 +47,6 @@ struct Opts {
   uint64_t limit = 10, context = 40;
 };
 
-std::string OneLine(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return s;
-}
 
 int Run(const Opts& o) {
   CnfQuery parsed;
@@ -115,7 +111,7 @@ int Run(const Opts& o) {
     std::printf("%llu document(s) match %s\n", (unsigned long long)r.num_docs, parsed.ToString().c_str());
     for (const DocSearchHit& h : r.hits)
       std::printf("doc %llu [%s] @%llu: %s\n", (unsigned long long)h.doc_id, h.external_id.c_str(),
-                  (unsigned long long)h.match_offset, OneLine(FormatSymbols(*index, h.snippet)).c_str());
+                  (unsigned long long)h.match_offset, cli::OneLine(FormatSymbols(*index, h.snippet)).c_str());
   }
   return cli::kExitOk;
 }
