@@ -258,7 +258,7 @@ int Lsh(const Args& a) {
   w.Field("peak_rss_mb_after_dedup", PeakRssMb());
   w.Field("spill_files_build", lr.spill_files).Field("spill_files_pairs", static_cast<uint64_t>(nr.spill_files));
   w.Field("candidate_pairs", nr.candidate_pairs).Field("verified_pairs", nr.verified_pairs);
-  w.Field("clusters", nr.clusters).Field("removed_docs", static_cast<uint64_t>(nr.removed.size()));
+  w.Field("clusters", nr.clusters).Field("removed_docs", nr.removed_docs);
   w.Field("verification", a.exact ? "exact" : "estimated").EndObject();
   std::printf("%s\n", w.str().c_str());
   store.reset();
@@ -392,10 +392,13 @@ int Planted(const Args& a) {
       no.exact = exact;
       no.tmp_dir = dir;
       NearDedupResult nr;
+      std::vector<uint64_t> got, inter;
+      no.on_removed = [&got](const RemovedDoc& r) {
+        got.push_back(r.doc_id);
+        return Status::OK();
+      };
       s = NearDedup(*store, *index, no, &nr);
       if (!s.ok()) return Fail(s);
-      std::vector<uint64_t> got, inter;
-      for (const auto& r : nr.removed) got.push_back(r.doc_id);
       std::set_intersection(got.begin(), got.end(), truth.begin(), truth.end(), std::back_inserter(inter));
       w.BeginObject().Field("threshold", t).Field("bands", lr.manifest.bands.bands).Field("rows", lr.manifest.bands.rows);
       w.Field("verification", exact ? "exact" : "estimated");

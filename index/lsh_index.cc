@@ -52,8 +52,9 @@ Status LshManifest::Decode(std::string_view in, LshManifest* out) {
   auto bad = [] { return Status::Corruption("LSH manifest record is malformed"); };
   uint64_t version, num_perm, seed, kind, n, mode, b, r, tbits, gen, nruns;
   if (!GetVarint64(&in, &version)) return bad();
-  if (version > kLshManifestVersion) {
-    return Status::NotSupported("LSH manifest version " + std::to_string(version) + " is newer than this build");
+  if (version == 0 || version > kLshManifestVersion) {
+    return Status::NotSupported("LSH manifest version " + std::to_string(version) + " is not supported (this build reads 1.." +
+                                std::to_string(kLshManifestVersion) + ")");
   }
   if (!GetVarint64(&in, &num_perm) || !GetVarint64(&in, &seed) || !GetVarint64(&in, &kind) || !GetVarint64(&in, &n) ||
       !GetVarint64(&in, &mode) || !GetVarint64(&in, &b) || !GetVarint64(&in, &r) || !GetFixed64(&in, &tbits) ||
@@ -64,6 +65,7 @@ Status LshManifest::Decode(std::string_view in, LshManifest* out) {
     return bad();
   }
   LshManifest m;
+  m.format_version = static_cast<uint32_t>(version);
   m.num_perm = static_cast<unsigned>(num_perm);
   m.seed = seed;
   m.shingles.kind = static_cast<ShingleKind>(kind);
@@ -104,6 +106,11 @@ Status LshIndex::Open(const DocStore& store, const std::string& name, std::uniqu
   auto idx = std::unique_ptr<LshIndex>(new LshIndex());
   DEDUPDB_RETURN_IF_ERROR(ReadLshManifest(store.catalog(), name, &idx->manifest_));
   const LshManifest& m = idx->manifest_;
+  if (m.format_version < kLshManifestVersion) {
+    return Status::NotSupported("LSH index '" + name + "' has format version " + std::to_string(m.format_version) +
+                                " (32-bit doc ids), no longer read; rebuild it with `dedupdb index-lsh " +
+                                store.layout().root() + " --name " + name + "`");
+  }
   idx->perms_ = std::make_unique<MinHashPermutations>(m.num_perm, m.seed);
   for (const auto& info : m.runs) {
     auto run = std::make_unique<Run>();
@@ -119,6 +126,10 @@ Status LshIndex::Open(const DocStore& store, const std::string& name, std::uniqu
       return Status::Corruption(sp + ": signature file disagrees with the index manifest");
     }
     const auto& b = *run->buckets;
+    if (b.header().version != kLshBucketsVersion) {
+      return Status::NotSupported(bp + ": bucket file format version " + std::to_string(b.header().version) +
+                                  " (32-bit doc ids) is no longer read; rebuild the index with `dedupdb index-lsh`");
+    }
     run->entries_per_band = b.param(4);
     if (b.param(0) != info.first_doc || b.param(1) != info.doc_count || b.param(2) != m.bands.bands ||
         b.param(3) != m.bands.rows || run->entries_per_band > info.doc_count ||
@@ -149,8 +160,41 @@ void LshIndex::Lookup(unsigned band, uint64_t key, const std::function<void(uint
     const LshEntry* begin = run->Band(band);
     const LshEntry* end = begin + run->entries_per_band;
     const LshEntry* it = std::lower_bound(begin, end, key, [](const LshEntry& e, uint64_t k) { return e.key < k; });
-    for (; it != end && it->key == key; ++it) fn(run->info.first_doc + it->doc);
+    for (; it != end && it->key == key; ++it) fn(run->info.first_doc + it->doc());
   }
+}
+
+LshBandMerger LshIndex::MergeBand(unsigned band) const {
+  std::vector<LshBandMerger::Source> src;
+  for (const auto& run : runs_) {
+    src.push_back({run->Band(band), run->Band(band) + run->entries_per_band, run->info.first_doc});
+  }
+  return LshBandMerger(std::move(src));
+}
+
+// ---- band merge -------------------------------------------------------------
+
+LshBandMerger::LshBandMerger(std::vector<Source> sources) : src_(std::move(sources)) {
+  for (size_t i = 0; i < src_.size(); ++i) Push(i);
+}
+
+void LshBandMerger::Push(size_t i) {
+  Source& s = src_[i];
+  if (s.begin == s.end) return;
+  heap_.push_back(Head{s.begin->key, s.first_doc + s.begin->doc(), i});
+  std::push_heap(heap_.begin(), heap_.end());
+  ++s.begin;
+}
+
+bool LshBandMerger::Next(uint64_t* key, uint64_t* doc) {
+  if (heap_.empty()) return false;
+  std::pop_heap(heap_.begin(), heap_.end());
+  const Head h = heap_.back();
+  heap_.pop_back();
+  *key = h.key;
+  *doc = h.doc;
+  Push(h.src);
+  return true;
 }
 
 // ---- build ------------------------------------------------------------------
@@ -249,19 +293,31 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   } else {
     DEDUPDB_RETURN_IF_ERROR(s);
   }
+  // An old-format index: rebuild every run (same parameters), retiring the
+  // old files when the new run is published.
+  std::vector<std::string> retire;
+  if (m.format_version < kLshManifestVersion) {
+    for (const auto& r : m.runs) {
+      retire.push_back(r.sig_path);
+      retire.push_back(r.bucket_path);
+    }
+    m.runs.clear();
+    m.format_version = kLshManifestVersion;
+    report->upgraded = true;
+  }
 
   const uint64_t first = m.indexed_docs();
   const uint64_t last = store->num_docs();
   if (last < first) return Status::Corruption("LSH index covers more documents than the store holds");
-  if (last - first > UINT32_MAX) return Status::NotSupported("more than 2^32-1 new documents in one LSH run");
+  if (last - first > kMaxLshRunDocs) return Status::NotSupported("more than 2^40 new documents in one LSH run");
   if (last == first) {
-    if (report->created) {
+    if (report->created || report->upgraded) {
       // An empty store: record the index and its parameters anyway, so that
       // later runs use them and queries find an (empty) index.
       const std::string encoded = m.Encode();
       const std::string key = LshManifest::CatalogKey(options.name);
-      DEDUPDB_RETURN_IF_ERROR(
-          writer->Publish({}, [&](CatalogWriteTxn* txn) { return txn->Put(Table::kIndexes, key, encoded); }));
+      DEDUPDB_RETURN_IF_ERROR(writer->Publish(
+          {}, [&](CatalogWriteTxn* txn) { return txn->Put(Table::kIndexes, key, encoded); }, retire));
     }
     report->manifest = m;
     report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -335,9 +391,9 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
         ++report->empty_docs;
         continue;
       }
-      const uint32_t rel = static_cast<uint32_t>(base + i - first);
+      const uint64_t rel = base + i - first;
       for (unsigned j = 0; j < B; ++j) {
-        DEDUPDB_RETURN_IF_ERROR(sorters[j]->Add(LshEntry{LshBandKey(&sigs[i * K], j, R), rel}));
+        DEDUPDB_RETURN_IF_ERROR(sorters[j]->Add(LshEntry::Make(LshBandKey(&sigs[i * K], j, R), rel)));
       }
     }
     bucket_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
@@ -407,9 +463,8 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
                                    {JoinPath(staging, bucket_name), run.bucket_path, FileKind::kLshBuckets}};
   const std::string encoded = m.Encode();
   const std::string key = LshManifest::CatalogKey(options.name);
-  DEDUPDB_RETURN_IF_ERROR(writer->Publish(files, [&](CatalogWriteTxn* txn) {
-    return txn->Put(Table::kIndexes, key, encoded);
-  }));
+  DEDUPDB_RETURN_IF_ERROR(writer->Publish(
+      files, [&](CatalogWriteTxn* txn) { return txn->Put(Table::kIndexes, key, encoded); }, retire));
 
   sync_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tsync).count();
   report->manifest = m;
@@ -446,7 +501,7 @@ Status CompactLshIndex(const std::string& store_dir, const std::string& name, bo
   report->docs = old.indexed_docs();
   if (old.runs.size() < 2) return Status::OK();
   const uint64_t first = old.runs.front().first_doc;
-  if (old.indexed_docs() - first > UINT32_MAX) return Status::NotSupported("merged LSH run would exceed 2^32-1 docs");
+  if (old.indexed_docs() - first > kMaxLshRunDocs) return Status::NotSupported("merged LSH run would exceed 2^40 docs");
 
   std::string staging;
   DEDUPDB_RETURN_IF_ERROR(writer->NewStagingDir("lsh-compact-" + name, &staging));
@@ -486,28 +541,11 @@ Status CompactLshIndex(const std::string& store_dir, const std::string& name, bo
   BufferedAppender out(bucket_file.get());
   for (size_t i = 0; i < index->num_runs(); ++i) index->run(i).buckets->map().Advise(MappedFile::Access::kSequential);
   for (unsigned j = 0; j < B; ++j) {
-    struct Cursor {
-      const LshEntry* p;
-      const LshEntry* end;
-      uint32_t shift;
-    };
-    std::vector<Cursor> cur;
-    for (size_t i = 0; i < index->num_runs(); ++i) {
-      const auto& r = index->run(i);
-      cur.push_back({r.Band(j), r.Band(j) + r.entries_per_band, static_cast<uint32_t>(r.info.first_doc - first)});
-    }
-    auto head = [&](size_t c) { return LshEntry{cur[c].p->key, cur[c].p->doc + cur[c].shift}; };
-    auto cmp = [&](size_t x, size_t y) { return head(y) < head(x); };
-    std::priority_queue<size_t, std::vector<size_t>, decltype(cmp)> heap(cmp);
-    for (size_t c = 0; c < cur.size(); ++c) {
-      if (cur[c].p != cur[c].end) heap.push(c);
-    }
-    while (!heap.empty()) {
-      size_t c = heap.top();
-      heap.pop();
-      LshEntry e = head(c);
+    LshBandMerger merger = index->MergeBand(j);
+    uint64_t key = 0, doc = 0;
+    while (merger.Next(&key, &doc)) {
+      const LshEntry e = LshEntry::Make(key, doc - first);
       DEDUPDB_RETURN_IF_ERROR(out.Append(&e, sizeof(e)));
-      if (++cur[c].p != cur[c].end) heap.push(c);
     }
     progress.Update(j + 1);
   }

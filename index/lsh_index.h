@@ -5,7 +5,7 @@
 // [first_doc, first_doc + doc_count) and made of two enveloped files in
 // StoreLayout::IndexDir("lsh", name, generation):
 //   sigs-<first_doc>.mhs     (kMinHashSigs)  u32 signature[doc_count][K]
-//   buckets-<first_doc>.lsb  (kLshBuckets)   per band, (key u64, doc u32)
+//   buckets-<first_doc>.lsb  (kLshBuckets)   per band, (key u64, doc u40)
 //                                            entries sorted by key then doc
 // The manifest (catalog table indexes, key "lsh/<name>") holds the
 // parameters and the run list; building publishes the new run's files and the
@@ -29,18 +29,54 @@
 namespace dedupdb {
 
 constexpr uint32_t kMinHashSigsVersion = 1;
-constexpr uint32_t kLshBucketsVersion = 1;
-constexpr uint32_t kLshManifestVersion = 1;
+// Version 2: 40-bit doc ids in bucket entries (version 1 had 32-bit ones and
+// is rejected: `index-lsh` rebuilds such an index).
+constexpr uint32_t kLshBucketsVersion = 2;
+constexpr uint32_t kLshManifestVersion = 2;
+// A run holds at most 2^40 docs (10^12: one run can cover any store).
+constexpr uint64_t kMaxLshRunDocs = uint64_t{1} << 40;
 
-// One bucket entry as stored: 12 bytes, packed.
+// One bucket entry as stored: 13 bytes, packed; the doc id relative to the
+// run's first_doc is 40 bits (low 32 + high 8) so that billions of docs fit
+// at 1 byte more than a 32-bit id.
 #pragma pack(push, 1)
 struct LshEntry {
   uint64_t key;
-  uint32_t doc;  // doc id minus the run's first_doc
-  bool operator<(const LshEntry& o) const { return key != o.key ? key < o.key : doc < o.doc; }
+  uint32_t doc_lo;
+  uint8_t doc_hi;
+  static LshEntry Make(uint64_t key, uint64_t doc) {
+    return LshEntry{key, static_cast<uint32_t>(doc), static_cast<uint8_t>(doc >> 32)};
+  }
+  uint64_t doc() const { return doc_lo | (uint64_t{doc_hi} << 32); }
+  bool operator<(const LshEntry& o) const { return key != o.key ? key < o.key : doc() < o.doc(); }
 };
 #pragma pack(pop)
-static_assert(sizeof(LshEntry) == 12);
+static_assert(sizeof(LshEntry) == 13);
+
+// K-way merge of one band over runs: yields (key, absolute doc id) in key
+// order, docs ascending within a key (runs are disjoint doc ranges). Used by
+// compaction and by batch near-dedup.
+class LshBandMerger {
+ public:
+  struct Source {
+    const LshEntry* begin;
+    const LshEntry* end;
+    uint64_t first_doc;  // added to the entries' relative doc ids
+  };
+  explicit LshBandMerger(std::vector<Source> sources);
+  // False at the end.
+  bool Next(uint64_t* key, uint64_t* doc);
+
+ private:
+  struct Head {
+    uint64_t key, doc;
+    size_t src;
+    bool operator<(const Head& o) const { return key != o.key ? key > o.key : doc > o.doc; }  // min-heap
+  };
+  void Push(size_t src);
+  std::vector<Source> src_;
+  std::vector<Head> heap_;
+};
 
 // Band key of band j: XXH3-64 of the band's r u32 values (little-endian),
 // seeded with j.
@@ -61,6 +97,9 @@ struct LshManifest {
   double threshold = 0.8;
   uint64_t generation = 0;
   std::vector<LshRunInfo> runs;
+  // Format version the index was written with (Decode accepts 1 so that
+  // index-lsh can rebuild an old index; LshIndex::Open requires the current).
+  uint32_t format_version = kLshManifestVersion;
 
   uint64_t indexed_docs() const { return runs.empty() ? 0 : runs.back().first_doc + runs.back().doc_count; }
   std::string Encode() const;
@@ -94,6 +133,8 @@ class LshIndex {
   const uint32_t* Signature(uint64_t doc_id) const;
   // Calls fn(doc_id) for every doc whose band j key equals key, all runs.
   void Lookup(unsigned band, uint64_t key, const std::function<void(uint64_t)>& fn) const;
+  // The merge of band j over all runs.
+  LshBandMerger MergeBand(unsigned band) const;
 
  private:
   LshManifest manifest_;
@@ -120,6 +161,7 @@ struct LshBuildOptions {
 
 struct LshBuildReport {
   bool created = false;       // a new index (vs. a run appended to an existing one)
+  bool upgraded = false;      // an old-format index was rebuilt
   LshManifest manifest;       // as published
   uint64_t docs_indexed = 0;  // docs of the new run
   uint64_t empty_docs = 0;    // docs with no shingles (not put in buckets)
@@ -139,7 +181,9 @@ struct LshBuildReport {
 // Indexes the store's documents not yet covered by index `name` as one new
 // run (creating the index with `options`' parameters if it does not exist;
 // an existing index keeps its parameters - InvalidArgument if `options`
-// explicitly asks for different ones is the caller's business).
+// explicitly asks for different ones is the caller's business). An index in
+// the old format (version 1, 32-bit doc ids) is rebuilt from scratch with
+// its parameters, its old files retired in the same commit.
 Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& options, LshBuildReport* report);
 
 struct LshCompactReport {

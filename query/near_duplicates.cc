@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <queue>
-#include <unordered_map>
 
 #include "index/external_sort.h"
 #include "index/union_find.h"
@@ -82,7 +80,7 @@ class Verifier {
  public:
   Verifier(const DocStore& store, const LshIndex& index, bool exact)
       : store_(store), index_(index), exact_(exact) {}
-  double Similarity(uint32_t a, uint32_t b) {
+  double Similarity(uint64_t a, uint64_t b) {
     if (!exact_) return EstimatedJaccard(index_.Signature(a), index_.Signature(b), index_.num_perm());
     if (a != cached_) {
       ShingleSet(store_.Text(a), index_.manifest().shingles, &aset_);
@@ -96,9 +94,21 @@ class Verifier {
   const DocStore& store_;
   const LshIndex& index_;
   bool exact_;
-  uint32_t cached_ = UINT32_MAX;
+  uint64_t cached_ = ~uint64_t{0};
   std::vector<uint64_t> aset_, bset_;
 };
+
+struct DocPair {  // a < b
+  uint64_t a, b;
+  bool operator<(const DocPair& o) const { return a != o.a ? a < o.a : b < o.b; }
+};
+
+struct RemovedRecord {
+  uint64_t doc, cluster, kept;
+  bool operator<(const RemovedRecord& o) const { return doc < o.doc; }
+};
+
+constexpr uint64_t kMinUnionFindBytes = 4ull << 20;
 
 }  // namespace
 
@@ -108,63 +118,39 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   Env* env = options.env ? options.env : Env::Default();
   *result = NearDedupResult();
   const uint64_t docs = index.indexed_docs();
-  if (docs > UINT32_MAX) return Status::NotSupported("near-dedup supports up to 2^32-1 documents");
   if (docs > store.num_docs()) return Status::Corruption("LSH index covers more documents than the store");
   result->docs = docs;
   const LshManifest& m = index.manifest();
 
-  // The union-find array is part of the budget; the pair buffer gets the rest.
-  const uint64_t uf_bytes = docs * sizeof(uint32_t);
-  const uint64_t pair_budget = std::max<uint64_t>(options.memory_bytes > uf_bytes ? options.memory_bytes - uf_bytes : 0,
-                                                  512);
-  ExternalSorter<uint64_t> pairs(env, options.tmp_dir, "pairs", pair_budget, /*unique=*/true);
+  const uint64_t budget = options.memory_bytes;
+  const uint64_t pair_budget = std::max<uint64_t>(budget / 2, 512);
+  const uint64_t removed_budget = std::max<uint64_t>(budget / 8, 512);
+  const uint64_t uf_budget = std::max<uint64_t>(budget - budget / 2 - budget / 8, kMinUnionFindBytes);
+  ExternalSorter<DocPair> pairs(env, options.tmp_dir, "pairs", pair_budget, /*unique=*/true);
 
   // 1. Candidate pairs, band by band: a band of every run is sorted by
-  //    (key, doc); a k-way merge over runs yields buckets in key order.
+  //    (key, doc); the merge over runs yields buckets in key order, docs
+  //    ascending.
+  for (size_t i = 0; i < index.num_runs(); ++i) index.run(i).buckets->map().Advise(MappedFile::Access::kSequential);
   ProgressMeter progress("candidate pairs", m.bands.bands, ProgressMeter::Unit::kItems, options.show_progress);
-  std::vector<uint32_t> bucket;
+  std::vector<uint64_t> bucket;
   for (unsigned j = 0; j < m.bands.bands; ++j) {
-    struct Cursor {
-      const LshEntry* p;
-      const LshEntry* end;
-      uint32_t base;
-    };
-    std::vector<Cursor> cur;
-    for (size_t i = 0; i < index.num_runs(); ++i) {
-      const auto& r = index.run(i);
-      r.buckets->map().Advise(MappedFile::Access::kSequential);
-      if (r.entries_per_band) {
-        cur.push_back({r.Band(j), r.Band(j) + r.entries_per_band, static_cast<uint32_t>(r.info.first_doc)});
-      }
-    }
-    auto less = [&](size_t x, size_t y) {
-      const LshEntry& a = *cur[x].p;
-      const LshEntry& b = *cur[y].p;
-      if (a.key != b.key) return a.key > b.key;
-      return a.doc + cur[x].base > b.doc + cur[y].base;
-    };
-    std::priority_queue<size_t, std::vector<size_t>, decltype(less)> heap(less);
-    for (size_t c = 0; c < cur.size(); ++c) heap.push(c);
-    uint64_t key = 0;
     auto flush = [&]() -> Status {
       for (size_t x = 0; x + 1 < bucket.size(); ++x) {
         for (size_t y = x + 1; y < bucket.size(); ++y) {
-          DEDUPDB_RETURN_IF_ERROR(pairs.Add((uint64_t{bucket[x]} << 32) | bucket[y]));
+          DEDUPDB_RETURN_IF_ERROR(pairs.Add(DocPair{bucket[x], bucket[y]}));
           ++result->pair_records;
         }
       }
       bucket.clear();
       return Status::OK();
     };
-    while (!heap.empty()) {
-      size_t c = heap.top();
-      heap.pop();
-      const LshEntry e = *cur[c].p;
-      const uint32_t doc = e.doc + cur[c].base;
-      if (++cur[c].p != cur[c].end) heap.push(c);
-      if (!bucket.empty() && e.key != key) DEDUPDB_RETURN_IF_ERROR(flush());
-      key = e.key;
-      bucket.push_back(doc);  // ascending within a key: runs ordered, docs sorted
+    LshBandMerger merger = index.MergeBand(j);
+    uint64_t key = 0, cur_key = 0, doc = 0;
+    while (merger.Next(&key, &doc)) {
+      if (!bucket.empty() && key != cur_key) DEDUPDB_RETURN_IF_ERROR(flush());
+      cur_key = key;
+      bucket.push_back(doc);
     }
     DEDUPDB_RETURN_IF_ERROR(flush());
     progress.Update(j + 1, result->pair_records, "pairs");
@@ -175,54 +161,73 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   result->spilled_bytes = pairs.spilled_bytes();
 
   // 2. Verify distinct pairs in (a, b) order and join components.
-  UnionFind uf(static_cast<uint32_t>(docs));
+  SparseUnionFind uf;
   Verifier verifier(store, index, options.exact);
   ProgressMeter vprogress("verify pairs", 0, ProgressMeter::Unit::kItems, options.show_progress);
   for (;;) {
-    uint64_t p = 0;
+    DocPair p{};
     bool done = false;
     DEDUPDB_RETURN_IF_ERROR(pairs.Next(&p, &done));
     if (done) break;
     ++result->candidate_pairs;
-    const uint32_t a = static_cast<uint32_t>(p >> 32), b = static_cast<uint32_t>(p);
-    if (uf.Find(a) == uf.Find(b)) {
+    if (uf.Find(p.a) == uf.Find(p.b)) {
       ++result->skipped_pairs;
     } else {
       ++result->verified_pairs;
-      if (verifier.Similarity(a, b) >= options.threshold) {
-        uf.Union(a, b);
+      if (verifier.Similarity(p.a, p.b) >= options.threshold) {
+        const uint64_t need = uf.memory_after(!uf.Contains(p.a) + !uf.Contains(p.b));
+        if (need > uf_budget) {
+          return Status::Aborted("near-dedup: the union-find of " + std::to_string(uf.size()) +
+                                 "+ clustered docs needs " + std::to_string(need) + " bytes, over its share (" +
+                                 std::to_string(uf_budget) + " bytes) of --memory " + std::to_string(budget) +
+                                 "; raise --memory");
+        }
+        uf.Union(p.a, p.b);
         ++result->accepted_pairs;
       }
     }
     if ((result->candidate_pairs & 0xFFF) == 0) vprogress.Update(result->candidate_pairs);
   }
   vprogress.Finish();
+  result->clustered_docs = uf.size();
+  result->union_find_bytes = uf.memory_bytes();
 
-  // 3. One representative per component, the rest removed.
-  std::unordered_map<uint32_t, uint32_t> rep;  // root -> kept doc (components >= 2)
-  for (uint32_t d = 0; d < docs; ++d) {
-    const uint32_t r = uf.Find(d);
-    if (r == d) continue;
-    auto [it, inserted] = rep.try_emplace(r, r);
-    if (options.keep == KeepPolicy::kLongest) {
-      const size_t cur_len = store.Text(it->second).size(), len = store.Text(d).size();
-      if (len > cur_len) it->second = d;  // ties keep the lower id
-    }
+  // 3. One representative per component (kept in the root's aux slot), the
+  //    others removed; removed records are sorted by doc id externally.
+  if (options.keep == KeepPolicy::kLongest) {
+    uf.ForEachId([&](uint64_t d) {
+      uint64_t& best = uf.Aux(uf.Find(d));
+      const size_t len = store.Text(d).size(), best_len = store.Text(best).size();
+      if (len > best_len || (len == best_len && d < best)) best = d;
+    });
   }
-  result->clusters = rep.size();
+  ExternalSorter<RemovedRecord> removed(env, options.tmp_dir, "removed", removed_budget);
+  Status s;
+  uf.ForEachId([&](uint64_t d) {
+    const uint64_t r = uf.Find(d);
+    if (r == d) ++result->clusters;
+    const uint64_t kept = options.keep == KeepPolicy::kLongest ? uf.Aux(r) : r;
+    if (d != kept && s.ok()) s = removed.Add(RemovedRecord{d, r, kept});
+  });
+  DEDUPDB_RETURN_IF_ERROR(s);
+  DEDUPDB_RETURN_IF_ERROR(removed.Finish());
   Verifier report_sim(store, index, options.exact);
-  for (uint32_t d = 0; d < docs; ++d) {
-    const uint32_t r = uf.Find(d);
-    auto it = rep.find(r);
-    if (it == rep.end() || it->second == d) continue;
+  for (;;) {
+    RemovedRecord rec{};
+    bool done = false;
+    DEDUPDB_RETURN_IF_ERROR(removed.Next(&rec, &done));
+    if (done) break;
     RemovedDoc rd;
-    rd.doc_id = d;
-    rd.cluster = r;
-    rd.kept = it->second;
-    rd.similarity = report_sim.Similarity(std::min(d, it->second), std::max(d, it->second));
-    result->removed_bytes += store.Text(d).size();
-    result->removed.push_back(rd);
+    rd.doc_id = rec.doc;
+    rd.cluster = rec.cluster;
+    rd.kept = rec.kept;
+    rd.similarity = report_sim.Similarity(std::min(rec.doc, rec.kept), std::max(rec.doc, rec.kept));
+    result->removed_bytes += store.Text(rec.doc).size();
+    ++result->removed_docs;
+    if (options.on_removed) DEDUPDB_RETURN_IF_ERROR(options.on_removed(rd));
   }
+  result->spill_files += removed.spill_files();
+  result->spilled_bytes += removed.spilled_bytes();
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return Status::OK();
 }

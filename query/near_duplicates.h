@@ -11,13 +11,22 @@
 // are sorted by key, so a band is one sequential scan, k-way merged across
 // runs), goes through an ExternalSorter that spills to disk when the pairs
 // do not fit the memory budget; sorted, distinct pairs are then verified
-// (estimated or exact Jaccard) and joined with union-find. A pair whose docs
-// are already in one component is not verified (it could not change the
-// components). Each component keeps one doc (the first, or the longest) and
-// the others are reported removed.
+// (estimated or exact Jaccard) and joined with a sparse union-find (only
+// docs of accepted pairs are stored). A pair whose docs are already in one
+// component is not verified (it could not change the components). Each
+// component keeps one doc (the first, or the longest) and the others are
+// reported removed, streamed in doc-id order through an external sort.
+// Doc ids are 64-bit throughout.
+//
+// Memory (--memory M): the pair buffer gets M/2, the removed-record buffer
+// M/8, the union-find the rest (at least 4 MiB). The union-find grows with
+// the docs in near-duplicate clusters (32-64 bytes each); if it would
+// exceed its share, NearDedup stops with an Aborted status naming the
+// memory it needs instead of exceeding the budget.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +59,13 @@ Status FindNearDuplicatesOfDoc(const DocStore& store, const LshIndex& index, uin
 
 enum class KeepPolicy { kFirst, kLongest };
 
+struct RemovedDoc {
+  uint64_t doc_id = 0;
+  uint64_t cluster = 0;  // smallest doc id of the cluster
+  uint64_t kept = 0;     // the representative kept
+  double similarity = 0; // Jaccard (estimated or exact, as verified) to `kept`
+};
+
 struct NearDedupOptions {
   double threshold = 0.8;
   bool exact = false;            // verify by exact shingle Jaccard (default: estimate)
@@ -58,13 +74,8 @@ struct NearDedupOptions {
   std::string tmp_dir;           // where pair spills go (must exist)
   bool show_progress = false;
   Env* env = nullptr;
-};
-
-struct RemovedDoc {
-  uint64_t doc_id = 0;
-  uint64_t cluster = 0;  // smallest doc id of the cluster
-  uint64_t kept = 0;     // the representative kept
-  double similarity = 0; // Jaccard (estimated or exact, as verified) to `kept`
+  // Called once per removed doc, ascending doc id (an error stops the run).
+  std::function<Status(const RemovedDoc&)> on_removed;
 };
 
 struct NearDedupResult {
@@ -75,11 +86,13 @@ struct NearDedupResult {
   uint64_t accepted_pairs = 0;   // pairs >= threshold that joined two components
   uint64_t skipped_pairs = 0;    // pairs already in one component
   uint64_t clusters = 0;         // components with >= 2 docs
+  uint64_t clustered_docs = 0;   // docs in those components (union-find entries)
+  uint64_t removed_docs = 0;
   uint64_t removed_bytes = 0;
-  size_t spill_files = 0;
+  uint64_t union_find_bytes = 0; // final size of the union-find table
+  size_t spill_files = 0;        // pair spills
   uint64_t spilled_bytes = 0;
   double seconds = 0;
-  std::vector<RemovedDoc> removed;  // ascending doc id
 };
 
 Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOptions& options,

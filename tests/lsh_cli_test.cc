@@ -6,7 +6,7 @@
 #include <random>
 
 #include <gtest/gtest.h>
-#include <roaring/roaring.hh>
+#include <roaring/roaring64map.hh>
 #include <simdjson.h>
 
 #include "tests/lsh_fixture.h"
@@ -90,9 +90,9 @@ TEST(LshCli, IndexNearDedupCompact) {
   EXPECT_EQ(uint64_t(j["written_docs"]), docs.size() - 3);
   // keep longest: a2 (doc 4) is kept in family a; b0 (doc 3) in family b.
   const std::string bits = test::ReadFile(outdir + "/removed.roaring");
-  Roaring removed = Roaring::read(bits.data(), true);
+  Roaring64Map removed = Roaring64Map::readSafe(bits.data(), bits.size());
   EXPECT_EQ(removed.cardinality(), 3u);
-  for (uint32_t d : {0u, 2u, 5u}) EXPECT_TRUE(removed.contains(d)) << d;
+  for (uint64_t d : {0u, 2u, 5u}) EXPECT_TRUE(removed.contains(d)) << d;
   const std::string jsonl = test::ReadFile(outdir + "/removed.jsonl");
   size_t lines = 0;
   for (size_t pos = 0; (pos = jsonl.find('\n', pos)) != std::string::npos; ++pos) ++lines;

@@ -28,7 +28,7 @@ std::vector<test::JsonlDoc> LongDocs(const std::string& rel, size_t n, size_t mi
   return out;
 }
 
-std::vector<uint64_t> RemovedIds(const NearDedupResult& r) {
+std::vector<uint64_t> RemovedIds(const lshtest::DedupRun& r) {
   std::vector<uint64_t> v;
   for (const auto& d : r.removed) v.push_back(d.doc_id);
   return v;
@@ -143,8 +143,8 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
   d.threshold = 0.7;
   d.exact = true;
   d.tmp_dir = tmp.path();
-  NearDedupResult r;
-  Status s = NearDedup(*store, *index, d, &r);
+  lshtest::DedupRun r;
+  Status s = lshtest::RunNearDedup(*store, *index, d, &r);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(RemovedIds(r), want_first);
   EXPECT_EQ(r.spill_files, 0u);
@@ -153,11 +153,12 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
     EXPECT_EQ(x.kept, roots[x.doc_id]);
   }
 
-  // Same result when the pairs do not fit: 1 KiB of pair buffer.
-  d.memory_bytes = store->num_docs() * 4 + 1024;
+  // Same result when the pairs do not fit: 1 KiB of pair buffer (half the
+  // budget), removed records spill too.
+  d.memory_bytes = 2048;
   d.keep = KeepPolicy::kLongest;
-  NearDedupResult spilled;
-  s = NearDedup(*store, *index, d, &spilled);
+  lshtest::DedupRun spilled;
+  s = lshtest::RunNearDedup(*store, *index, d, &spilled);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_GT(spilled.spill_files, 1u);
   EXPECT_EQ(spilled.candidate_pairs, r.candidate_pairs);
@@ -166,8 +167,8 @@ TEST(LshDedup, ExactVerificationMatchesBruteForceOracle) {
   // Estimated verification: close to the oracle, not necessarily equal.
   d.exact = false;
   d.keep = KeepPolicy::kFirst;
-  NearDedupResult est;
-  ASSERT_TRUE(NearDedup(*store, *index, d, &est).ok());
+  lshtest::DedupRun est;
+  ASSERT_TRUE(lshtest::RunNearDedup(*store, *index, d, &est).ok());
   std::vector<uint64_t> got = RemovedIds(est), inter;
   std::set_intersection(got.begin(), got.end(), want_first.begin(), want_first.end(), std::back_inserter(inter));
   const double precision = got.empty() ? 1.0 : static_cast<double>(inter.size()) / got.size();
@@ -216,8 +217,8 @@ TEST(LshDedup, WikipediaRunsPairUpByWikiId) {
   d.threshold = 0.8;
   d.exact = true;
   d.tmp_dir = tmp.path();
-  NearDedupResult r;
-  ASSERT_TRUE(NearDedup(*store, *index, d, &r).ok());
+  lshtest::DedupRun r;
+  ASSERT_TRUE(lshtest::RunNearDedup(*store, *index, d, &r).ok());
   const auto roots = lshtest::OracleComponents(texts, index->manifest().shingles, 0.8);
   EXPECT_EQ(RemovedIds(r), lshtest::RemovedFirst(roots));
 

@@ -121,7 +121,7 @@ TEST(LshFault, DedupSpillFaultAndTruncatedFiles) {
     FaultInjectionEnv env(Env::Default());
     env.SetWriteLimit(100, ".spill");
     NearDedupOptions d;
-    d.memory_bytes = store->num_docs() * 4 + 512;  // pairs spill
+    d.memory_bytes = 1024;  // pairs spill
     d.tmp_dir = tmp.path();
     d.env = &env;
     NearDedupResult res;

@@ -12,11 +12,26 @@
 
 #include "index/minhash.h"
 #include "index/union_find.h"
+#include "query/near_duplicates.h"
 #include "storage/json_writer.h"
 #include "storage/store_builder.h"
 #include "tests/test_util.h"
 
 namespace dedupdb::lshtest {
+
+// A NearDedup result plus the removed docs it reported through on_removed.
+struct DedupRun : NearDedupResult {
+  std::vector<RemovedDoc> removed;
+};
+inline Status RunNearDedup(const DocStore& store, const LshIndex& index, NearDedupOptions o, DedupRun* out) {
+  out->removed.clear();
+  std::vector<RemovedDoc>* removed = &out->removed;
+  o.on_removed = [removed](const RemovedDoc& d) {
+    removed->push_back(d);
+    return Status::OK();
+  };
+  return NearDedup(store, index, o, out);
+}
 
 inline void WriteJsonl(const std::string& path, const std::vector<test::JsonlDoc>& docs) {
   std::string out;

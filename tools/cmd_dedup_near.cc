@@ -2,8 +2,8 @@
 //                   [--keep first|longest] [--memory 1G] [--name default]
 //                   [--write OUT.jsonl.zst] [--tmp-dir D]
 // Batch near-dedup over the LSH index (query/near_duplicates.h). Writes
-//   DIR/removed.roaring  removed doc ids, a 32-bit CRoaring bitmap in the
-//                        portable serialisation (doc ids are < 2^32 here)
+//   DIR/removed.roaring  removed doc ids, a 64-bit CRoaring bitmap
+//                        (Roaring64Map, portable serialisation)
 //   DIR/removed.jsonl    one line per removed doc: doc, id, cluster, kept,
 //                        kept_id, similarity (to the kept doc)
 // and with --write the kept documents as JSONL {"id","text"} (.zst compresses).
@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include <roaring/roaring.hh>
+#include <roaring/roaring64map.hh>
 
 #include "query/near_duplicates.h"
 #include "storage/json_writer.h"
@@ -36,38 +36,50 @@ struct Opts {
   std::string tmp_dir;
 };
 
-Status WriteOutputs(const Opts& o, const DocStore& store, const NearDedupResult& r, Roaring* removed,
-                    uint64_t* written_docs) {
-  Env* env = store.env();
-  DEDUPDB_RETURN_IF_ERROR(env->CreateDirs(o.out_dir));
-  for (const RemovedDoc& d : r.removed) removed->add(static_cast<uint32_t>(d.doc_id));
-  removed->runOptimize();
-  std::string bits(removed->getSizeInBytes(true), '\0');
-  removed->write(bits.data(), true);
-  DEDUPDB_RETURN_IF_ERROR(WriteFileAtomic(env, JoinPath(o.out_dir, "removed.roaring"), bits));
-
-  std::unique_ptr<TextOutput> jf;
-  DEDUPDB_RETURN_IF_ERROR(TextOutput::Open(env, JoinPath(o.out_dir, "removed.jsonl"), &jf));
-  std::string line;
-  for (const RemovedDoc& d : r.removed) {
+// removed.jsonl is streamed line by line as NearDedup reports removed docs
+// (ascending id); the bitmap collects them (compressed: at most ~2 bytes per
+// removed doc, 1 bit per doc id in dense ranges) and is written at the end.
+class RemovedSink {
+ public:
+  explicit RemovedSink(const DocStore& store) : store_(store) {}
+  Status Open(const std::string& path) { return TextOutput::Open(store_.env(), path, &jsonl_); }
+  Status Add(const RemovedDoc& d) {
+    bitmap_.add(d.doc_id);
     DocMeta a, k;
-    DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d.doc_id, &a));
-    DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d.kept, &k));
+    DEDUPDB_RETURN_IF_ERROR(store_.GetMeta(d.doc_id, &a));
+    DEDUPDB_RETURN_IF_ERROR(store_.GetMeta(d.kept, &k));
     JsonWriter w;
     w.BeginObject().Field("doc", d.doc_id).Field("id", a.external_id).Field("cluster", d.cluster);
     w.Field("kept", d.kept).Field("kept_id", k.external_id).Field("similarity", d.similarity).EndObject();
-    line = w.Take();
-    line += '\n';
-    DEDUPDB_RETURN_IF_ERROR(jf->Append(line));
+    line_ = w.Take();
+    line_ += '\n';
+    return jsonl_->Append(line_);
   }
-  DEDUPDB_RETURN_IF_ERROR(jf->Finish());
+  Status Finish(const std::string& bitmap_path) {
+    DEDUPDB_RETURN_IF_ERROR(jsonl_->Finish());
+    bitmap_.runOptimize();
+    std::string bits(bitmap_.getSizeInBytes(true), '\0');
+    bitmap_.write(bits.data(), true);
+    return WriteFileAtomic(store_.env(), bitmap_path, bits);
+  }
+  const Roaring64Map& bitmap() const { return bitmap_; }
 
+ private:
+  const DocStore& store_;
+  std::unique_ptr<TextOutput> jsonl_;
+  Roaring64Map bitmap_;
+  std::string line_;
+};
+
+Status WriteKept(const Opts& o, const DocStore& store, const Roaring64Map& removed, uint64_t* written_docs) {
+  Env* env = store.env();
+  std::string line;
   *written_docs = 0;
   if (!o.write.empty()) {
     std::unique_ptr<TextOutput> out;  // zstd-compressed when the name ends in .zst
     DEDUPDB_RETURN_IF_ERROR(TextOutput::Open(env, o.write, &out));
     for (uint64_t d = 0; d < store.num_docs(); ++d) {
-      if (d <= UINT32_MAX && removed->contains(static_cast<uint32_t>(d))) continue;
+      if (removed.contains(d)) continue;
       DocMeta meta;
       DEDUPDB_RETURN_IF_ERROR(store.GetMeta(d, &meta));
       JsonWriter w;
@@ -122,13 +134,17 @@ int Run(const Opts& o) {
                  (unsigned long long)store->num_docs());
   }
 
+  RemovedSink sink(*store);
+  s = sink.Open(JoinPath(o.out_dir, "removed.jsonl"));
+  if (!s.ok()) return cli::ReportError(cmd, s);
+  d.on_removed = [&sink](const RemovedDoc& rd) { return sink.Add(rd); };
   NearDedupResult r;
   s = NearDedup(*store, *index, d, &r);
   if (o.tmp_dir.empty()) store->env()->RemoveTree(d.tmp_dir);
+  if (s.ok()) s = sink.Finish(JoinPath(o.out_dir, "removed.roaring"));
   if (!s.ok()) return cli::ReportError(cmd, s);
-  Roaring removed;
   uint64_t written = 0;
-  s = WriteOutputs(o, *store, r, &removed, &written);
+  s = WriteKept(o, *store, sink.bitmap(), &written);
   if (!s.ok()) return cli::ReportError(cmd, s);
 
   if (cli::Globals().json) {
@@ -138,7 +154,8 @@ int Run(const Opts& o) {
     w.Field("docs", r.docs).Field("candidate_pairs", r.candidate_pairs).Field("pair_records", r.pair_records);
     w.Field("verified_pairs", r.verified_pairs).Field("accepted_pairs", r.accepted_pairs);
     w.Field("skipped_pairs", r.skipped_pairs).Field("clusters", r.clusters);
-    w.Field("removed_docs", static_cast<uint64_t>(r.removed.size())).Field("removed_bytes", r.removed_bytes);
+    w.Field("clustered_docs", r.clustered_docs).Field("union_find_bytes", r.union_find_bytes);
+    w.Field("removed_docs", r.removed_docs).Field("removed_bytes", r.removed_bytes);
     w.Field("memory_budget", d.memory_bytes).Field("spill_files", static_cast<uint64_t>(r.spill_files));
     w.Field("spilled_bytes", r.spilled_bytes).Field("seconds", r.seconds);
     w.Field("removed_bitmap", JoinPath(o.out_dir, "removed.roaring"));
@@ -152,8 +169,8 @@ int Run(const Opts& o) {
                 d.threshold, o.exact ? "exact" : "estimated", o.keep.c_str(), (unsigned long long)r.docs,
                 (unsigned long long)r.candidate_pairs, (unsigned long long)r.verified_pairs,
                 (unsigned long long)r.skipped_pairs);
-    std::printf("%llu clusters, %zu docs removed (%s); pair spill: %zu file(s), %s under a %s budget; %.1f s\n",
-                (unsigned long long)r.clusters, r.removed.size(), cli::HumanBytes(r.removed_bytes).c_str(),
+    std::printf("%llu clusters, %llu docs removed (%s); spill: %zu file(s), %s under a %s budget; %.1f s\n",
+                (unsigned long long)r.clusters, (unsigned long long)r.removed_docs, cli::HumanBytes(r.removed_bytes).c_str(),
                 r.spill_files, cli::HumanBytes(r.spilled_bytes).c_str(), cli::HumanBytes(d.memory_bytes).c_str(),
                 r.seconds);
     std::printf("wrote %s/removed.roaring and %s/removed.jsonl\n", o.out_dir.c_str(), o.out_dir.c_str());

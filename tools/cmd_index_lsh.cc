@@ -117,6 +117,7 @@ int Run(const Opts& o) {
   if (cli::Globals().json) {
     JsonWriter w;
     w.BeginObject().Field("ok", true).Field("command", cmd).Field("name", o.name).Field("created", r.created);
+    w.Field("upgraded", r.upgraded);
     w.Field("num_perm", m.num_perm).Field("ngram", m.shingles.n).Field("seed", m.seed);
     w.Field("threshold", m.threshold).Field("bands", m.bands.bands).Field("rows", m.bands.rows);
     w.Key("s_curve").BeginArray();
@@ -142,7 +143,7 @@ int Run(const Opts& o) {
                   m.runs.size());
     } else {
       std::printf("%s run: %llu docs (%llu without shingles), %s of text, signatures %.1f MB/s, %.1f s total\n",
-                  r.created ? "new index, first" : "appended", (unsigned long long)r.docs_indexed,
+                  r.created ? "new index, first" : r.upgraded ? "old-format index rebuilt, one" : "appended", (unsigned long long)r.docs_indexed,
                   (unsigned long long)r.empty_docs, cli::HumanBytes(r.text_bytes).c_str(), mbps, r.seconds);
       std::printf("files: signatures %s, buckets %s; index now %zu run(s), %llu docs (generation %llu)\n",
                   cli::HumanBytes(r.sig_file_bytes).c_str(), cli::HumanBytes(r.bucket_file_bytes).c_str(),
