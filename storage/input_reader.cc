@@ -602,7 +602,11 @@ class DocumentReaderImpl final : public DocumentReader {
     bool have_text = false, have_id = false;
     std::string_view text;
     for (simdjson::dom::key_value_pair field : obj) {
-      if (!have_text && field.key == options_.text_field) {
+      if (!have_text && field.key == options_.text_field && options_.token_array) {
+        if (!ParseTokenArray(field.value, reason)) return false;
+        text = token_buf_;
+        have_text = true;
+      } else if (!have_text && field.key == options_.text_field) {
         if (field.value.get_string().get(text)) {
           *reason = "field \"" + options_.text_field + "\" is not a string";
           return false;
@@ -626,7 +630,9 @@ class DocumentReaderImpl final : public DocumentReader {
       *reason = "missing field \"" + options_.text_field + "\"";
       return false;
     }
-    if (const void* nul = std::memchr(text.data(), 0, text.size())) {
+    if (options_.token_array) {
+      // Token ids: any bytes are fine.
+    } else if (const void* nul = std::memchr(text.data(), 0, text.size())) {
       *reason = "NUL byte in field \"" + options_.text_field + "\" at byte " +
                 std::to_string(static_cast<const char*>(nul) - text.data()) + " of the text";
       return false;
@@ -634,6 +640,29 @@ class DocumentReaderImpl final : public DocumentReader {
     if (!have_id) id_buf_ = Name(current_) + ":" + std::to_string(line_);
     rec->external_id = id_buf_;
     rec->text = text;
+    return true;
+  }
+
+  // An array of token ids -> token_buf_ (little-endian u32s).
+  bool ParseTokenArray(simdjson::dom::element value, std::string* reason) {
+    simdjson::dom::array arr;
+    if (value.get_array().get(arr)) {
+      *reason = "field \"" + options_.text_field + "\" is not an array of token ids";
+      return false;
+    }
+    token_buf_.clear();
+    size_t k = 0;
+    for (simdjson::dom::element e : arr) {
+      uint64_t v = 0;
+      if (e.get_uint64().get(v) || v > UINT32_MAX) {
+        *reason = "element " + std::to_string(k) + " of field \"" + options_.text_field +
+                  "\" is not a token id (an integer 0..4294967295)";
+        return false;
+      }
+      uint32_t t = static_cast<uint32_t>(v);
+      token_buf_.append(reinterpret_cast<const char*>(&t), 4);
+      ++k;
+    }
     return true;
   }
 
@@ -688,6 +717,7 @@ class DocumentReaderImpl final : public DocumentReader {
   std::vector<SkippedRecord> skipped_;
   simdjson::dom::parser parser_;
   std::string id_buf_;
+  std::string token_buf_;  // ReaderOptions::token_array: the record's ids
 };
 
 }  // namespace

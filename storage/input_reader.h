@@ -36,6 +36,10 @@ struct ReaderOptions {
   std::string text_field = "text";
   std::string id_field = "id";
   BadInputPolicy policy = BadInputPolicy::kFail;
+  // The text field holds an array of token ids (integers 0..2^32-1) instead
+  // of a string (pre-tokenized eval sets); record.text is then the ids as
+  // little-endian u32s.
+  bool token_array = false;
   // Records to skip at the start of a given source (resume support): the
   // builder sets this per file through DocumentReader::SkipRecords.
 };
