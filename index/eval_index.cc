@@ -55,6 +55,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
   EvalIndexBuildStats st;
   const unsigned n = options.n;
   WordTokenizer tokenizer(options.mode);
+  std::string display;  // token mode: the example's ids joined by " "
 
   std::string strings;
   std::string set_records, example_records;
@@ -82,8 +83,26 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     strings += spec.name;
     uint64_t fields_off = strings.size();
     strings += fields;
-    Status rs = ReadEvalSet(env, spec, [&](uint64_t, std::string_view id, std::string_view text) -> Status {
-      tokenizer.Tokenize(text, &words);
+    EvalSetSpec token_spec;
+    if (options.tokens) {
+      token_spec = spec;
+      token_spec.tokens = true;
+    }
+    Status rs = ReadEvalSet(env, options.tokens ? token_spec : spec, [&](uint64_t, std::string_view id, std::string_view text) -> Status {
+      if (options.tokens) {
+        const size_t count = text.size() / 4;
+        std::vector<uint32_t> ids(count);
+        std::memcpy(ids.data(), text.data(), count * 4);
+        TokenWords(ids.data(), count, &words);
+        display.clear();
+        for (uint32_t t : ids) {
+          if (!display.empty()) display.push_back(' ');
+          display += std::to_string(t);
+        }
+        text = display;
+      } else {
+        tokenizer.Tokenize(text, &words);
+      }
       if (words.empty()) {
         ++st.empty_examples;
         return Status::OK();
@@ -226,7 +245,7 @@ Status BuildEvalIndex(Env* env, const std::vector<EvalSetSpec>& sets, const Eval
     if (s.ok()) s = fb->AlignTo(8);
   }
   fb->SetParam(kParamN, n);
-  fb->SetParam(kParamMode, options.mode == NormalizationMode::kLmEval ? 1 : 0);
+  fb->SetParam(kParamMode, options.tokens ? 2 : options.mode == NormalizationMode::kLmEval ? 1 : 0);
   fb->SetParam(kParamSets, sets.size());
   fb->SetParam(kParamExamples, num_examples);
   fb->SetParam(kParamKeys, keys.size());
@@ -259,9 +278,10 @@ Status EvalIndex::Open(Env* env, const std::string& path, std::unique_ptr<EvalIn
   std::string_view body = f.body();
   auto corrupt = [&](const std::string& what) { return Status::Corruption(path + ": eval index: " + what); };
   if (f.param(kParamN) < 1 || f.param(kParamN) > kMaxEvalNgram) return corrupt("bad n");
-  if (f.param(kParamMode) > 1) return corrupt("bad normalisation mode");
+  if (f.param(kParamMode) > (f.header().version >= 2 ? 2 : 1)) return corrupt("bad normalisation mode");
   idx->n_ = static_cast<unsigned>(f.param(kParamN));
   idx->mode_ = f.param(kParamMode) == 1 ? NormalizationMode::kLmEval : NormalizationMode::kWords;
+  idx->token_mode_ = f.param(kParamMode) == 2;
   idx->num_sets_ = static_cast<uint32_t>(f.param(kParamSets));
   idx->num_examples_ = static_cast<uint32_t>(f.param(kParamExamples));
   idx->num_keys_ = f.param(kParamKeys);
@@ -333,6 +353,24 @@ EvalExampleInfo EvalIndex::example(uint32_t i) const {
   const char* r = examples_ + uint64_t{i} * kExampleRecord;
   return EvalExampleInfo{GetU32(r), GetU32(r + 4), GetU32(r + 8), strings_.substr(GetU64(r + 16), GetU32(r + 12)),
                          strings_.substr(GetU64(r + 24), GetU64(r + 32))};
+}
+
+void EvalIndex::ExampleWords(uint32_t example, std::vector<Word>* out) const {
+  std::string_view text = this->example(example).text;
+  if (!token_mode_) {
+    WordTokenizer(mode_).Tokenize(text, out);
+    return;
+  }
+  out->clear();
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    uint64_t v = 0;
+    for (size_t i = pos; i < end; ++i) v = v * 10 + static_cast<unsigned>(text[i] - '0');
+    out->push_back(Word{HashTokenId(static_cast<uint32_t>(v)), static_cast<uint32_t>(pos), static_cast<uint32_t>(end)});
+    pos = end + 1;
+  }
 }
 
 uint32_t EvalIndex::FindGram(uint64_t hash) const {

@@ -4,8 +4,9 @@
 // Examples with fewer than n words are one "short gram" of all their words,
 // matched wherever that word sequence occurs (as the lm-eval reference does);
 // they are found through a table of their first-p-word prefixes, p being the
-// shortest short example's length. Layout: docs/format.md, "Decontamination
-// eval index".
+// shortest short example's length. Token mode: examples are token-id arrays
+// and a token plays the role of a word (HashTokenId). Layout: docs/format.md,
+// "Decontamination eval index".
 #pragma once
 
 #include <cstdint>
@@ -22,12 +23,17 @@
 
 namespace dedupdb {
 
-constexpr uint32_t kEvalIndexVersion = 1;
+// Version 2 added token mode (mode param 2); version-1 files (text modes)
+// are still read.
+constexpr uint32_t kEvalIndexVersion = 2;
 constexpr uint32_t kMaxEvalNgram = 63;
 
 struct EvalIndexOptions {
   unsigned n = 13;
   NormalizationMode mode = NormalizationMode::kLmEval;
+  // Token mode: the sets' fields hold token-id arrays (EvalSetSpec::tokens is
+  // set for every set); `mode` is ignored.
+  bool tokens = false;
   bool show_progress = false;
 };
 
@@ -58,7 +64,7 @@ struct EvalExampleInfo {
   uint32_t num_words;
   uint32_t num_grams;  // distinct grams of this example (1 for a short example)
   std::string_view id;
-  std::string_view text;  // the checked text (fields joined by "\n")
+  std::string_view text;  // the checked text (fields joined by "\n"); token mode: ids joined by " "
 };
 
 // The scan's pre-filter key of an n-gram: a polynomial rolling hash of its
@@ -99,6 +105,11 @@ class EvalIndex {
 
   unsigned n() const { return n_; }
   NormalizationMode mode() const { return mode_; }
+  // Token mode: grams are token-id n-grams (check with CheckTokens).
+  bool token_mode() const { return token_mode_; }
+  // The words of an example's stored text with byte spans in it (token
+  // mode: the ids of the " "-joined text, hashed with HashTokenId).
+  void ExampleWords(uint32_t example, std::vector<Word>* out) const;
   uint32_t num_sets() const { return num_sets_; }
   uint32_t num_examples() const { return num_examples_; }
   uint64_t num_grams() const { return num_keys_; }
@@ -137,6 +148,7 @@ class EvalIndex {
   std::unique_ptr<EnvelopedFile> file_;
   unsigned n_ = 13;
   NormalizationMode mode_ = NormalizationMode::kLmEval;
+  bool token_mode_ = false;
   uint32_t num_sets_ = 0, num_examples_ = 0;
   uint64_t num_keys_ = 0, num_postings_ = 0, num_prefixes_ = 0;
   unsigned prefix_len_ = 0;

@@ -76,6 +76,7 @@ Status ReadEvalSet(Env* env, const EvalSetSpec& spec,
     ReaderOptions ro;
     ro.text_field = field;
     ro.policy = BadInputPolicy::kSkip;
+    ro.token_array = spec.tokens;
     std::unique_ptr<DocumentReader> reader;
     DEDUPDB_RETURN_IF_ERROR(DocumentReader::Open(env, {spec.path}, ro, &reader));
     for (;;) {
@@ -90,7 +91,7 @@ Status ReadEvalSet(Env* env, const EvalSetSpec& spec,
         std::string synthetic = *rec.source + ":" + std::to_string(rec.line);
         e.id = rec.external_id == synthetic ? std::to_string(rec.line - 1) : std::string(rec.external_id);
       }
-      if (e.has_text) e.text.push_back('\n');
+      if (e.has_text && !spec.tokens) e.text.push_back('\n');
       e.text.append(rec.text);
       e.has_text = true;
     }

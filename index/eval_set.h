@@ -19,6 +19,10 @@ struct EvalSetSpec {
   std::string path;
   std::string name;                 // set name; default from the file name
   std::vector<std::string> fields;  // fields making up the checked text
+  // Token mode: the fields hold arrays of token ids (JSON integers); the
+  // example is their concatenation, passed to ReadEvalSet's callback as
+  // little-endian u32 bytes.
+  bool tokens = false;
 };
 
 // "gsm8k_test.jsonl.zst" -> "gsm8k_test" (the reference's set_name()).
@@ -35,7 +39,8 @@ std::vector<std::string> DefaultEvalFields(std::string_view set_name);
 Status ParseEvalSetArg(const std::string& arg, const std::vector<std::string>& fields_override, EvalSetSpec* spec);
 
 // Calls fn(example_index, external_id, checked_text) for every line of the
-// set in file order. external_id is the record's "id" or its 0-based line
+// set in file order (token mode: checked_text is the ids as little-endian
+// u32s). external_id is the record's "id" or its 0-based line
 // number, as in the reference. Records where none of the fields is present
 // give an empty text (the caller decides; the reference skips them).
 Status ReadEvalSet(Env* env, const EvalSetSpec& spec,

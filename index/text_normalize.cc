@@ -491,6 +491,17 @@ void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::v
   for (size_t i = 0; i + n <= count; ++i) out->push_back(XXH3_64bits(tokens + i, n * sizeof(uint32_t)));
 }
 
+uint64_t HashTokenId(uint32_t token) {
+  static_assert(std::endian::native == std::endian::little, "token ids are hashed as little-endian u32s");
+  return XXH3_64bits(&token, sizeof(token));
+}
+
+void TokenWords(const uint32_t* tokens, size_t count, std::vector<Word>* out) {
+  out->resize(count);
+  Word* w = out->data();
+  for (size_t i = 0; i < count; ++i) w[i] = Word{HashTokenId(tokens[i]), static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)};
+}
+
 namespace text_internal {
 
 void ClassifyLmEvalScalar(const uint8_t* p, size_t nblocks, uint64_t* space, uint64_t* special) {

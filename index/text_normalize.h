@@ -73,4 +73,12 @@ void ShingleHashes(std::string_view text, const ShingleOptions& options, std::ve
 // Token mode: every n consecutive token ids.
 void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out);
 
+// Pre-tokenized text (decontamination token mode): a token id plays the
+// role of a word; its "word hash" is XXH3-64 of the id's 4 little-endian
+// bytes, so token n-grams hash with HashNgram like word n-grams.
+uint64_t HashTokenId(uint32_t token);
+// Replaces *out with one Word per token: {HashTokenId, i, i + 1} (spans are
+// token positions).
+void TokenWords(const uint32_t* tokens, size_t count, std::vector<Word>* out);
+
 }  // namespace dedupdb

@@ -142,7 +142,7 @@ std::vector<DeconSpan> ExampleMatchedSpans(const DeconAccumulator& acc, uint32_t
   const EvalIndex& idx = acc.index();
   EvalExampleInfo info = idx.example(example);
   std::vector<Word> words;
-  WordTokenizer(idx.mode()).Tokenize(info.text, &words);
+  idx.ExampleWords(example, &words);
   std::vector<DeconSpan> spans;
   if (words.empty()) return spans;
   std::vector<uint64_t> h(words.size());

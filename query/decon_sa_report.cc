@@ -16,6 +16,8 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
                         DeconSaReportStats* stats) {
   auto t0 = std::chrono::steady_clock::now();
   DeconSaReportStats st;
+  if (index.token_mode())
+    return Status::NotSupported("decon report: token-mode eval indexes are not supported yet (use decon scan --tokens)");
   std::unique_ptr<DocStore> store;
   DocStore::Options so;
   so.env = env;

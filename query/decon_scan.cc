@@ -8,12 +8,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 
+#include "index/sa_builder.h"
 #include "storage/text_output.h"
 #include "storage/doc_store.h"
 #include "storage/json_writer.h"
@@ -91,7 +93,94 @@ class Sink {
   bool stdout_ = false;
 };
 
+// Token ids as `width`-byte little-endian values (the input's width).
+void AppendTokens(std::string* out, const uint32_t* t, size_t count, unsigned width) {
+  for (size_t i = 0; i < count; ++i) out->append(reinterpret_cast<const char*>(&t[i]), width);
+}
+
+// A token document as the reports show it: its ids joined by " ", and r's
+// hits and spans moved from token positions to byte offsets in that text.
+void TokenDisplay(const uint32_t* t, size_t count, DeconResult* r, std::string* text) {
+  std::vector<uint64_t> begin(count + 1);
+  text->clear();
+  for (size_t i = 0; i < count; ++i) {
+    if (i) text->push_back(' ');
+    begin[i] = text->size();
+    *text += std::to_string(t[i]);
+  }
+  begin[count] = text->size() + 1;
+  auto end_of = [&](uint64_t pos) { return begin[pos] - 1; };  // end of the token before pos
+  for (DeconGramHit& h : r->hits) {
+    h.end = end_of(h.end);
+    h.begin = begin[h.begin];
+  }
+  for (DeconSpan& sp : r->spans) {
+    sp.end = end_of(sp.end);
+    sp.begin = begin[sp.begin];
+  }
+}
+
+// Reads a token file in chunks (ids widened to u32).
+Status ReadTokens(const RandomAccessFile& f, uint64_t offset, size_t count, unsigned width, std::vector<uint32_t>* out,
+                  std::string* raw) {
+  raw->resize(count * width);
+  size_t done = 0;
+  while (done < raw->size()) {
+    size_t got = 0;
+    DEDUPDB_RETURN_IF_ERROR(f.Read(offset + done, raw->size() - done, raw->data() + done, &got));
+    if (got == 0) return Status::Corruption(f.path() + ": unexpected end of file at byte offset " + std::to_string(offset + done));
+    done += got;
+  }
+  out->resize(count);
+  if (width == 4) {
+    std::memcpy(out->data(), raw->data(), count * 4);
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t v;
+      std::memcpy(&v, raw->data() + 2 * i, 2);
+      (*out)[i] = v;
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+Status OpenTokenFile(Env* env, const std::string& path, unsigned want_bytes, std::unique_ptr<RandomAccessFile>* file,
+                     uint64_t* data_offset, unsigned* token_bytes, uint64_t* count) {
+  DEDUPDB_RETURN_IF_ERROR(env->NewRandomAccessFile(path, file));
+  const uint64_t size = (*file)->Size();
+  const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
+  if (npy) {
+    std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
+    size_t got = 0;
+    DEDUPDB_RETURN_IF_ERROR((*file)->Read(0, head.size(), head.data(), &got));
+    head.resize(got);
+    uint32_t sb = 0;
+    DEDUPDB_RETURN_IF_ERROR(ParseNpyHeader(head, path, data_offset, &sb, count));
+    if (want_bytes != 0 && want_bytes != sb) {
+      return Status::InvalidArgument(path + ": .npy dtype is u" + std::to_string(8 * sb) + " but --dtype says u" +
+                                     std::to_string(8 * want_bytes));
+    }
+    if (*data_offset + *count * sb != size) {
+      return Status::InvalidArgument(path + ": file size " + std::to_string(size) + " does not match the .npy shape (truncated?)");
+    }
+    *token_bytes = sb;
+    return Status::OK();
+  }
+  if (want_bytes != 2 && want_bytes != 4) {
+    return Status::InvalidArgument(path + ": raw token file needs its width: --dtype u16 or u32");
+  }
+  if (size % want_bytes != 0) {
+    return Status::InvalidArgument(path + ": size " + std::to_string(size) + " is not a multiple of " +
+                                   std::to_string(want_bytes) + " bytes; trailing partial token at byte offset " +
+                                   std::to_string(size - size % want_bytes));
+  }
+  *data_offset = 0;
+  *token_bytes = want_bytes;
+  *count = size / want_bytes;
+  return Status::OK();
+}
 
 bool ParsePurifyPolicy(std::string_view name, PurifyPolicy* policy) {
   if (name == "drop-doc") *policy = PurifyPolicy::kDropDoc;
@@ -142,11 +231,27 @@ uint64_t RemoveSpans(std::string_view text, const std::vector<DeconSpan>& spans,
 Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& options, DeconAccumulator* acc,
                     DeconScanStats* stats) {
   auto t0 = std::chrono::steady_clock::now();
-  if (options.inputs.empty() == options.store.empty())
-    return Status::InvalidArgument("decon scan: give either input files or --store");
+  const bool token_mode = !options.token_file.empty();
+  if (int(!options.inputs.empty()) + int(!options.store.empty()) + int(token_mode) != 1)
+    return Status::InvalidArgument("decon scan: give one of input files, --store or --tokens");
+  if (token_mode != d.index().token_mode()) {
+    return Status::InvalidArgument(d.index().path() + (token_mode ? ": a text eval index cannot scan a token corpus (build it with decon index --tokens)"
+                                                                  : ": a token-mode eval index scans token corpora only (--tokens FILE)"));
+  }
   std::unique_ptr<DocumentReader> reader;
   std::unique_ptr<DocStore> store;
-  if (!options.store.empty()) {
+  std::unique_ptr<RandomAccessFile> token_file;
+  uint64_t token_offset = 0, token_count = 0;
+  unsigned token_bytes = 0;
+  if (token_mode) {
+    if (options.policy == PurifyPolicy::kMark && !options.purify_out.empty())
+      return Status::InvalidArgument("decon scan: --policy mark needs JSONL output; token corpora purify with drop-doc or drop-span");
+    DEDUPDB_RETURN_IF_ERROR(OpenTokenFile(env, options.token_file, options.token_bytes, &token_file, &token_offset,
+                                          &token_bytes, &token_count));
+    if (options.separator >= (uint64_t{1} << (8 * token_bytes)))
+      return Status::InvalidArgument("decon scan: --separator " + std::to_string(options.separator) + " does not fit in u" +
+                                     std::to_string(8 * token_bytes));
+  } else if (!options.store.empty()) {
     DocStore::Options so;
     so.env = env;
     DEDUPDB_RETURN_IF_ERROR(DocStore::Open(options.store, so, &store));
@@ -162,7 +267,7 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::string> sources;  // reader file names (by index)
   if (reader) sources = reader->files();
-  else sources.push_back(options.store);
+  else sources.push_back(token_mode ? options.token_file : options.store);
 
   std::mutex mu;
   std::mutex meta_mu;  // serialises catalog reads of store doc metadata
@@ -175,9 +280,10 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   const size_t max_queue = threads * 2;
   std::vector<DeconAccumulator> accs(threads, DeconAccumulator(d.index()));
 
+  const uint32_t sep_token = static_cast<uint32_t>(options.separator);
   auto worker = [&](unsigned wi) {
-    DeconResult r;
-    std::string cut;
+    DeconResult r, shown;
+    std::string cut, display;
     DeconAccumulator& my_acc = accs[wi];
     for (;;) {
       Batch b;
@@ -192,6 +298,64 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
       BatchOut out;
       for (size_t i = 0; i < b.docs.size(); ++i) {
         const DocRef& ref = b.docs[i];
+        if (token_mode) {
+          // ref.line = document number, ref.id_off = its first token's index.
+          const uint32_t* toks = reinterpret_cast<const uint32_t*>(b.buf.data() + ref.text_off);
+          const size_t count = ref.text_len / 4;
+          out.bytes += count * token_bytes;
+          d.CheckTokens(toks, count, &r);
+          const std::string name = std::to_string(ref.line);
+          if (r.contaminated()) {
+            ++out.flagged_docs;
+            shown = r;
+            TokenDisplay(toks, count, &shown, &display);
+            my_acc.Add(shown, b.first_order + i, name, sources[0], display);
+            if (flag_out) {
+              JsonWriter w;
+              w.BeginObject();
+              w.Field("doc", ref.line);
+              w.Field("source", sources[0]);
+              w.Field("token_offset", ref.id_off);
+              w.Field("tokens", uint64_t{count});
+              AppendDeconFields(w, d, r);
+              w.EndObject();
+              out.flagged += w.str();
+              out.flagged += '\n';
+            }
+          }
+          if (!purify) continue;
+          if (!r.contaminated()) {
+            AppendTokens(&out.purified, toks, count, token_bytes);
+            AppendTokens(&out.purified, &sep_token, 1, token_bytes);
+            continue;
+          }
+          // Kept pieces between the widened spans (tokens), each its own document.
+          std::vector<std::pair<uint64_t, uint64_t>> keep;
+          uint64_t pos = 0, removed = 0;
+          if (options.policy == PurifyPolicy::kDropSpan) {
+            for (const DeconSpan& sp : r.spans) {
+              uint64_t from = std::max(pos, sp.begin > options.context_bytes ? sp.begin - options.context_bytes : 0);
+              uint64_t to = std::min<uint64_t>(count, sp.end + options.context_bytes);
+              if (to <= pos) continue;
+              if (from > pos) keep.push_back({pos, from});
+              removed += to - from;
+              pos = to;
+            }
+            if (pos < count) keep.push_back({pos, count});
+          }
+          if (options.policy == PurifyPolicy::kDropDoc || keep.empty() ||
+              double(removed) / count > options.max_removed_fraction) {
+            ++out.dropped_docs;
+            out.removed_bytes += count * token_bytes;
+            continue;
+          }
+          out.removed_bytes += removed * token_bytes;
+          for (const auto& [kb, ke] : keep) {
+            AppendTokens(&out.purified, toks + kb, ke - kb, token_bytes);
+            AppendTokens(&out.purified, &sep_token, 1, token_bytes);
+          }
+          continue;
+        }
         std::string_view text = ref.store_doc != UINT64_MAX ? store->Text(ref.store_doc)
                                                             : std::string_view(b.buf).substr(ref.text_off, ref.text_len);
         std::string_view id = std::string_view(b.buf).substr(ref.id_off, ref.id_len);
@@ -285,8 +449,8 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker, i);
 
-  ProgressMeter progress("decon scan", reader ? reader->input_bytes_total() : store->num_docs(),
-                         reader ? ProgressMeter::Unit::kBytes : ProgressMeter::Unit::kItems, options.progress);
+  ProgressMeter progress("decon scan", reader ? reader->input_bytes_total() : token_mode ? token_count * token_bytes : store->num_docs(),
+                         store ? ProgressMeter::Unit::kItems : ProgressMeter::Unit::kBytes, options.progress);
   Status read_status;
   uint64_t seq = 0, order = 0;
   auto push = [&](Batch&& b) -> bool {
@@ -300,7 +464,49 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   Batch cur;
   cur.seq = seq;
   cur.first_order = order;
-  if (store) {
+  if (token_mode) {
+    // Documents end at the separator; a last document without one counts too.
+    constexpr size_t kChunkTokens = 1 << 20;
+    std::vector<uint32_t> chunk;
+    std::string raw;
+    uint64_t doc_start = 0, pos = 0;
+    DocRef ref;
+    ref.text_off = 0;
+    ref.id_off = 0;
+    bool stop = false;
+    auto finish_doc = [&](uint64_t end) -> bool {
+      ref.text_len = cur.buf.size() - ref.text_off;
+      ref.line = order;
+      ref.id_off = doc_start;
+      cur.docs.push_back(ref);
+      ++order;
+      doc_start = end + 1;
+      if (cur.docs.size() >= kBatchDocs || cur.buf.size() >= kBatchBytes) {
+        if (!push(std::move(cur))) return false;
+        cur = Batch();
+        cur.seq = ++seq;
+        cur.first_order = order;
+        progress.Update(end * token_bytes);
+      }
+      ref.text_off = cur.buf.size();
+      return order < options.limit;
+    };
+    while (!stop && pos < token_count && order < options.limit) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkTokens, token_count - pos));
+      read_status = ReadTokens(*token_file, token_offset + pos * token_bytes, n, token_bytes, &chunk, &raw);
+      if (!read_status.ok()) break;
+      size_t run = 0;  // start of the current run of non-separators in chunk
+      for (size_t i = 0; i < n && !stop; ++i) {
+        if (chunk[i] != sep_token) continue;
+        cur.buf.append(reinterpret_cast<const char*>(chunk.data() + run), (i - run) * 4);
+        run = i + 1;
+        if (!finish_doc(pos + i)) stop = true;
+      }
+      if (!stop) cur.buf.append(reinterpret_cast<const char*>(chunk.data() + run), (n - run) * 4);
+      pos += n;
+    }
+    if (read_status.ok() && !stop && order < options.limit && cur.buf.size() > ref.text_off) finish_doc(token_count);
+  } else if (store) {
     uint64_t total = std::min<uint64_t>(store->num_docs(), options.limit);
     uint64_t batch_bytes = 0;
     for (uint64_t id = 0; id < total; ++id) {

@@ -87,6 +87,41 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
   return found;
 }
 
+// Examples, coverage and spans of the hits of s.words.
+void Resolve(const EvalIndex& index, Scratch& s, DeconResult* r) {
+  r->examples.clear();
+  r->spans.clear();
+  r->hits.clear();
+  r->num_words = s.words.size();
+  if (!FindHits(index, s.words, s, false, &r->hits)) return;
+  std::sort(r->hits.begin(), r->hits.end(), [](const DeconGramHit& a, const DeconGramHit& b) {
+    return a.word_pos != b.word_pos ? a.word_pos < b.word_pos : a.words < b.words;
+  });
+  // Examples: distinct (example, gram) pairs, counted per example.
+  s.example_grams.clear();
+  for (const DeconGramHit& h : r->hits) {
+    for (const uint32_t* e = index.postings_begin(h.gram); e != index.postings_end(h.gram); ++e)
+      s.example_grams.push_back({*e, h.gram});
+  }
+  std::sort(s.example_grams.begin(), s.example_grams.end());
+  s.example_grams.erase(std::unique(s.example_grams.begin(), s.example_grams.end()), s.example_grams.end());
+  for (const auto& [ex, gram] : s.example_grams) {
+    if (r->examples.empty() || r->examples.back().example != ex) {
+      r->examples.push_back(DeconExampleHit{ex, 0, index.example(ex).num_grams});
+    }
+    ++r->examples.back().grams_matched;
+  }
+  // Spans: union of the hits' ranges (hits are sorted by start word, so
+  // their starts ascend).
+  for (const DeconGramHit& h : r->hits) {
+    if (!r->spans.empty() && h.begin <= r->spans.back().end) {
+      r->spans.back().end = std::max(r->spans.back().end, h.end);
+    } else {
+      r->spans.push_back(DeconSpan{h.begin, h.end});
+    }
+  }
+}
+
 }  // namespace
 
 Status Decontaminator::Open(const std::string& eval_index_path, Decontaminator* out, Env* env) {
@@ -103,44 +138,30 @@ DeconResult Decontaminator::Check(std::string_view doc) const {
 }
 
 void Decontaminator::Check(std::string_view doc, DeconResult* r) const {
-  r->examples.clear();
-  r->spans.clear();
-  r->hits.clear();
   Scratch& s = LocalScratch();
-  WordTokenizer(index_->mode()).Tokenize(doc, &s.words);
-  r->num_words = s.words.size();
-  if (!FindHits(*index_, s.words, s, false, &r->hits)) return;
-  std::sort(r->hits.begin(), r->hits.end(), [](const DeconGramHit& a, const DeconGramHit& b) {
-    return a.word_pos != b.word_pos ? a.word_pos < b.word_pos : a.words < b.words;
-  });
-  // Examples: distinct (example, gram) pairs, counted per example.
-  s.example_grams.clear();
-  for (const DeconGramHit& h : r->hits) {
-    for (const uint32_t* e = index_->postings_begin(h.gram); e != index_->postings_end(h.gram); ++e)
-      s.example_grams.push_back({*e, h.gram});
-  }
-  std::sort(s.example_grams.begin(), s.example_grams.end());
-  s.example_grams.erase(std::unique(s.example_grams.begin(), s.example_grams.end()), s.example_grams.end());
-  for (const auto& [ex, gram] : s.example_grams) {
-    if (r->examples.empty() || r->examples.back().example != ex) {
-      r->examples.push_back(DeconExampleHit{ex, 0, index_->example(ex).num_grams});
-    }
-    ++r->examples.back().grams_matched;
-  }
-  // Spans: union of the hits' byte ranges (hits are sorted by start word, so
-  // their byte starts ascend).
-  for (const DeconGramHit& h : r->hits) {
-    if (!r->spans.empty() && h.begin <= r->spans.back().end) {
-      r->spans.back().end = std::max(r->spans.back().end, h.end);
-    } else {
-      r->spans.push_back(DeconSpan{h.begin, h.end});
-    }
-  }
+  if (index_->token_mode()) s.words.clear();
+  else WordTokenizer(index_->mode()).Tokenize(doc, &s.words);
+  Resolve(*index_, s, r);
 }
 
 bool Decontaminator::Contains(std::string_view doc) const {
+  if (index_->token_mode()) return false;
   Scratch& s = LocalScratch();
   WordTokenizer(index_->mode()).Tokenize(doc, &s.words);
+  return FindHits(*index_, s.words, s, true, nullptr);
+}
+
+void Decontaminator::CheckTokens(const uint32_t* tokens, size_t count, DeconResult* r) const {
+  Scratch& s = LocalScratch();
+  if (index_->token_mode()) TokenWords(tokens, count, &s.words);
+  else s.words.clear();
+  Resolve(*index_, s, r);
+}
+
+bool Decontaminator::ContainsTokens(const uint32_t* tokens, size_t count) const {
+  if (!index_->token_mode()) return false;
+  Scratch& s = LocalScratch();
+  TokenWords(tokens, count, &s.words);
   return FindHits(*index_, s.words, s, true, nullptr);
 }
 

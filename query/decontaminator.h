@@ -6,6 +6,11 @@
 //   dedupdb::DeconResult r = d.Check(doc_text);
 //   if (r.contaminated()) { for (auto& e : r.examples) ...; for (auto& sp : r.spans) ... }
 //
+// Token mode (an index built from token-id examples, index().token_mode()):
+// CheckTokens / ContainsTokens take a document as token ids, and spans and
+// hit offsets are token positions. Check(text) on a token-mode index (and
+// CheckTokens on a text index) finds nothing.
+//
 // Check() is const and keeps no shared mutable state, so any number of
 // threads may call it concurrently on one Decontaminator.
 #pragma once
@@ -30,7 +35,8 @@ struct DeconExampleHit {
   double coverage() const { return grams_total ? double(grams_matched) / grams_total : 0.0; }
 };
 
-// A byte range of the document covered by matched grams (merged, sorted).
+// A byte range of the document covered by matched grams (merged, sorted);
+// token mode: a range of token positions.
 struct DeconSpan {
   uint64_t begin = 0;
   uint64_t end = 0;
@@ -41,7 +47,7 @@ struct DeconGramHit {
   uint32_t gram = 0;      // gram id in the eval index
   uint32_t word_pos = 0;
   uint32_t words = 0;
-  uint64_t begin = 0, end = 0;  // byte span in the document
+  uint64_t begin = 0, end = 0;  // byte span in the document (token mode: token positions)
 };
 
 struct DeconResult {
@@ -67,6 +73,9 @@ class Decontaminator {
   void Check(std::string_view doc, DeconResult* result) const;
   // Only the yes/no answer (no spans, no per-example stats): the fast path.
   bool Contains(std::string_view doc) const;
+  // Token mode: the same over a document of token ids.
+  void CheckTokens(const uint32_t* tokens, size_t count, DeconResult* result) const;
+  bool ContainsTokens(const uint32_t* tokens, size_t count) const;
 
   // "set/example_id" of an example, as the reports print it.
   std::string ExampleName(uint32_t example) const;

@@ -19,32 +19,7 @@ char* CopyString(const std::string& s) {
   if (p) std::memcpy(p, s.c_str(), s.size() + 1);
   return p;
 }
-}  // namespace
-
-extern "C" {
-
-dedupdb_decon_t* dedupdb_decon_open(const char* eval_index_path, char** err) {
-  if (err) *err = nullptr;
-  if (eval_index_path == nullptr) {
-    if (err) *err = CopyString("eval index path is NULL");
-    return nullptr;
-  }
-  auto* h = new (std::nothrow) dedupdb_decon();
-  if (!h) return nullptr;
-  dedupdb::Status s = dedupdb::Decontaminator::Open(eval_index_path, &h->d);
-  if (!s.ok()) {
-    if (err) *err = CopyString(s.ToString());
-    delete h;
-    return nullptr;
-  }
-  return h;
-}
-
-void dedupdb_decon_close(dedupdb_decon_t* d) { delete d; }
-
-dedupdb_decon_result_t* dedupdb_decon_check(const dedupdb_decon_t* d, const char* text, size_t len) {
-  if (!d || (!text && len)) return nullptr;
-  dedupdb::DeconResult r = d->d.Check(std::string_view(text ? text : "", len));
+dedupdb_decon_result_t* ToC(const dedupdb_decon_t* d, const dedupdb::DeconResult& r) {
   // One allocation: header, examples, spans, then the names.
   std::vector<std::string> names;
   size_t names_bytes = 0;
@@ -74,6 +49,48 @@ dedupdb_decon_result_t* dedupdb_decon_check(const dedupdb_decon_t* d, const char
   for (size_t i = 0; i < r.spans.size(); ++i) sp[i] = dedupdb_decon_span_t{r.spans[i].begin, r.spans[i].end};
   return out;
 }
+}  // namespace
+
+extern "C" {
+
+dedupdb_decon_t* dedupdb_decon_open(const char* eval_index_path, char** err) {
+  if (err) *err = nullptr;
+  if (eval_index_path == nullptr) {
+    if (err) *err = CopyString("eval index path is NULL");
+    return nullptr;
+  }
+  auto* h = new (std::nothrow) dedupdb_decon();
+  if (!h) return nullptr;
+  dedupdb::Status s = dedupdb::Decontaminator::Open(eval_index_path, &h->d);
+  if (!s.ok()) {
+    if (err) *err = CopyString(s.ToString());
+    delete h;
+    return nullptr;
+  }
+  return h;
+}
+
+void dedupdb_decon_close(dedupdb_decon_t* d) { delete d; }
+
+dedupdb_decon_result_t* dedupdb_decon_check(const dedupdb_decon_t* d, const char* text, size_t len) {
+  if (!d || (!text && len)) return nullptr;
+  return ToC(d, d->d.Check(std::string_view(text ? text : "", len)));
+}
+
+dedupdb_decon_result_t* dedupdb_decon_check_tokens(const dedupdb_decon_t* d, const uint32_t* tokens, size_t count) {
+  if (!d || (!tokens && count)) return nullptr;
+  dedupdb::DeconResult r;
+  d->d.CheckTokens(tokens, count, &r);
+  return ToC(d, r);
+}
+
+int dedupdb_decon_contains_tokens(const dedupdb_decon_t* d, const uint32_t* tokens, size_t count) {
+  if (!d || (!tokens && count)) return 0;
+  return d->d.ContainsTokens(tokens, count) ? 1 : 0;
+}
+
+int dedupdb_decon_token_mode(const dedupdb_decon_t* d) { return d && d->d.index().token_mode() ? 1 : 0; }
+
 
 int dedupdb_decon_contains(const dedupdb_decon_t* d, const char* text, size_t len) {
   if (!d || (!text && len)) return 0;

@@ -32,7 +32,7 @@ typedef struct {
 } dedupdb_decon_example_t;
 
 typedef struct {
-  uint64_t begin; /* byte offsets in the checked document, [begin, end) */
+  uint64_t begin; /* byte offsets (token mode: token positions) in the checked document, [begin, end) */
   uint64_t end;
 } dedupdb_decon_span_t;
 
@@ -52,6 +52,13 @@ void dedupdb_decon_close(dedupdb_decon_t* d);
 dedupdb_decon_result_t* dedupdb_decon_check(const dedupdb_decon_t* d, const char* text, size_t len);
 /* Fast yes/no check: 1 if the text contains any eval gram, else 0. */
 int dedupdb_decon_contains(const dedupdb_decon_t* d, const char* text, size_t len);
+/* Token mode (index built from token-id examples): the same over a document
+ * of token ids; spans are token positions. On an index of the other kind
+ * these find nothing. */
+dedupdb_decon_result_t* dedupdb_decon_check_tokens(const dedupdb_decon_t* d, const uint32_t* tokens, size_t count);
+int dedupdb_decon_contains_tokens(const dedupdb_decon_t* d, const uint32_t* tokens, size_t count);
+/* 1 if the open index is a token-mode index, else 0. */
+int dedupdb_decon_token_mode(const dedupdb_decon_t* d);
 void dedupdb_decon_result_free(dedupdb_decon_result_t* r);
 void dedupdb_free_string(char* s);
 /* n-gram size and number of examples of the open index. */

@@ -1,8 +1,11 @@
 // dedupdb decon index|scan|check|report: benchmark decontamination.
 //
 //   decon index --out evals.ddx SETS...       build the eval n-gram index
-//   decon scan --index evals.ddx INPUTS...    scan a corpus (or --store STORE)
-//   decon check --index evals.ddx [TEXT]      check one text (or --file / stdin)
+//                                             (--tokens: fields hold token-id arrays)
+//   decon scan --index evals.ddx INPUTS...    scan a corpus (or --store STORE, or
+//                                             --tokens FILE --separator ID)
+//   decon check --index evals.ddx [TEXT]      check one text (or --file / stdin;
+//                                             token index: ids "464 2068 ...")
 //   decon report --index evals.ddx --store S  index-backed report (suffix array)
 #include <chrono>
 #include <cstdio>
@@ -33,6 +36,7 @@ struct Opts {
   unsigned n = 13;
   std::string mode = "lm-eval";
   std::string fields;
+  bool token_sets = false;
   // scan / check / report
   std::string index;
   std::vector<std::string> inputs;
@@ -48,7 +52,39 @@ struct Opts {
   bool fail_on_hit = false;
   bool use_mmap = false;
   std::string text, file;
+  // token corpus
+  std::string tokens, dtype;
+  uint64_t separator = UINT64_MAX;
 };
+
+// "464 2068,7586" -> ids; false on anything else.
+bool ParseTokenIds(std::string_view s, std::vector<uint32_t>* out, std::string* error) {
+  out->clear();
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == ' ' || c == ',' || c == '\n' || c == '\t' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c < '0' || c > '9') {
+      *error = "not a token id at byte " + std::to_string(i) + " (want ids separated by spaces or commas)";
+      return false;
+    }
+    uint64_t v = 0;
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + (s[i] - '0');
+      if (v > UINT32_MAX) {
+        *error = "token id at byte " + std::to_string(start) + " exceeds 4294967295";
+        return false;
+      }
+      ++i;
+    }
+    out->push_back(static_cast<uint32_t>(v));
+  }
+  return true;
+}
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -67,6 +103,7 @@ bool Progress() { return !cli::Globals().quiet && !cli::Globals().json; }
 int RunIndex(const Opts& o) {
   EvalIndexOptions io;
   io.n = o.n;
+  io.tokens = o.token_sets;
   if (!ParseNormalizationMode(o.mode, &io.mode))
     return cli::ReportError("decon index", Status::InvalidArgument("unknown --mode " + o.mode + " (lm-eval|words)"));
   std::vector<EvalSetSpec> specs;
@@ -84,15 +121,17 @@ int RunIndex(const Opts& o) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (cli::Globals().json) {
     JsonWriter w;
-    w.BeginObject().Field("out", o.out).Field("n", uint64_t{io.n}).Field("normalization", NormalizationModeName(io.mode))
+    w.BeginObject().Field("out", o.out).Field("n", uint64_t{io.n})
+        .Field("normalization", io.tokens ? "tokens" : NormalizationModeName(io.mode))
         .Field("sets", st.sets).Field("examples", st.examples).Field("empty_examples", st.empty_examples)
         .Field("short_examples", st.short_examples).Field("grams", st.grams).Field("postings", st.postings)
         .Field("file_bytes", st.file_bytes).Field("seconds", secs).EndObject();
     std::printf("%s\n", w.str().c_str());
   } else {
-    std::printf("%s: %llu sets, %llu examples (%llu shorter than %u words, %llu empty skipped), %llu distinct %u-grams, %s, %.2f s\n",
+    const char* unit = io.tokens ? "tokens" : "words";
+    std::printf("%s: %llu sets, %llu examples (%llu shorter than %u %s, %llu empty skipped), %llu distinct %u-grams, %s, %.2f s\n",
                 o.out.c_str(), (unsigned long long)st.sets, (unsigned long long)st.examples,
-                (unsigned long long)st.short_examples, io.n, (unsigned long long)st.empty_examples,
+                (unsigned long long)st.short_examples, io.n, unit, (unsigned long long)st.empty_examples,
                 (unsigned long long)st.grams, io.n, cli::HumanBytes(double(st.file_bytes)).c_str(), secs);
   }
   return cli::kExitOk;
@@ -123,6 +162,13 @@ int RunScan(const Opts& o) {
   DeconScanOptions so;
   so.inputs = o.inputs;
   so.store = o.store;
+  so.token_file = o.tokens;
+  if (!o.tokens.empty()) {
+    if (o.separator == UINT64_MAX)
+      return cli::ReportError("decon scan", Status::InvalidArgument("--tokens needs --separator ID (the document separator token)"));
+    so.separator = o.separator;
+    so.token_bytes = o.dtype.empty() ? 0 : o.dtype == "u16" ? 2 : 4;
+  }
   so.reader.text_field = o.text_field;
   so.reader.id_field = o.id_field;
   so.reader.policy = o.on_bad == "skip" ? BadInputPolicy::kSkip : BadInputPolicy::kFail;
@@ -199,8 +245,16 @@ int RunCheck(const Opts& o) {
   } else if (o.text.empty()) {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
+  std::vector<uint32_t> ids;
+  if (d.index().token_mode()) {
+    std::string error;
+    if (!ParseTokenIds(text, &ids, &error))
+      return cli::ReportError("decon check", Status::InvalidArgument("token-mode index: " + error));
+  }
   auto t0 = std::chrono::steady_clock::now();
-  DeconResult r = d.Check(text);
+  DeconResult r;
+  if (d.index().token_mode()) d.CheckTokens(ids.data(), ids.size(), &r);
+  else d.Check(text, &r);
   double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (cli::Globals().json) {
     JsonWriter w;
@@ -222,6 +276,10 @@ int RunCheck(const Opts& o) {
                   e.coverage() * 100);
     }
     for (const DeconSpan& sp : r.spans) {
+      if (d.index().token_mode()) {
+        std::printf("  tokens [%llu, %llu)\n", (unsigned long long)sp.begin, (unsigned long long)sp.end);
+        continue;
+      }
       std::string snippet = text.substr(sp.begin, std::min<uint64_t>(sp.end - sp.begin, 120));
       for (char& c : snippet) if (c == '\n' || c == '\r' || c == '\t') c = ' ';
       std::printf("  [%llu, %llu) %s%s\n", (unsigned long long)sp.begin, (unsigned long long)sp.end, snippet.c_str(),
@@ -285,12 +343,17 @@ cli::CommandRegistrar reg("decon", "Benchmark decontamination: eval n-gram index
   idx->add_option("-n,--ngram", o->n, "Words per n-gram (default 13)");
   idx->add_option("--mode", o->mode, "Normalisation: lm-eval (default) or words");
   idx->add_option("--fields", o->fields, "Comma-separated fields forming the checked text (default per set: text)");
+  idx->add_flag("--tokens", o->token_sets, "Token mode: the fields hold arrays of token ids; grams are token n-grams");
   idx->fallthrough();
 
   CLI::App* scan = app->add_subcommand("scan", "Scan a corpus for eval n-grams; flag, purify and report");
   scan->add_option("--index", o->index, "Eval index file")->required();
   scan->add_option("INPUTS", o->inputs, "Corpus files, directories or globs (JSONL, .gz/.zst)");
   scan->add_option("--store", o->store, "Scan a store's documents instead of input files");
+  scan->add_option("--tokens", o->tokens, "Scan a token corpus (.bin raw little-endian or .npy) with a token-mode index");
+  scan->add_option("--dtype", o->dtype, "Token width: u16 or u32 (required for .bin; .npy: from its header)")
+      ->check(CLI::IsMember({"u16", "u32"}));
+  scan->add_option("--separator", o->separator, "Document separator token id (token corpus)");
   scan->add_option("--text-field", o->text_field, "JSON field with the text");
   scan->add_option("--id-field", o->id_field, "JSON field with the document id");
   scan->add_option("--on-bad-input", o->on_bad, "fail: stop at the first bad record; skip: list and continue (as in build)")
