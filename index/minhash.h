@@ -102,6 +102,12 @@ void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, 
                  const uint32_t* h32, size_t n, uint32_t* sig);
 void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                    const uint32_t* h32, size_t n, uint32_t* sig);
+// The exact loops alone (the fallback of the fast loops above; tests and
+// the benchmark's side-by-side baseline).
+void MinHashAvx2Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                      const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx512Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                        const uint32_t* h32, size_t n, uint32_t* sig);
 }  // namespace internal
 
 }  // namespace dedupdb

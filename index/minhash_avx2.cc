@@ -1,6 +1,8 @@
-// AVX2 MinHash kernel: the arithmetic of index/minhash_avx512.cc on 4 lanes.
-// AVX2 has no unsigned 64-bit min/compare; every value compared here is
-// < 2^62, so the signed compare is exact.
+// AVX2 MinHash kernel: the arithmetic of index/minhash_avx512.cc on 4 lanes,
+// the same fast loop with its after-the-fact proof (there the ternary-logic
+// op is an AND and an XOR: 13 ops per 4 permutations per shingle) and the
+// same exact fallback. AVX2 has no unsigned 64-bit min/compare; every value
+// compared in the exact loop is < 2^62, so the signed compare is exact.
 #include <simde/x86/avx2.h>
 
 #include "index/minhash.h"
@@ -9,7 +11,7 @@ namespace dedupdb::internal {
 
 namespace {
 template <int V>
-void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
            uint32_t* sig) {
   const simde__m256i P = simde_mm256_set1_epi64x(static_cast<long long>(kMersenne61));
   const simde__m256i Pm1 = simde_mm256_set1_epi64x(static_cast<long long>(kMersenne61 - 1));
@@ -43,13 +45,70 @@ void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const 
     for (int j = 0; j < 4; ++j) sig[4 * v + j] = static_cast<uint32_t>(tmp[j]);
   }
 }
+template <int V>
+bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+               uint32_t* sig) {
+  const simde__m256i P = simde_mm256_set1_epi64x(static_cast<long long>(kMersenne61));
+  const simde__m256i HI = simde_mm256_set1_epi64x(static_cast<long long>(0xFFFFFFFF00000000ull));
+  simde__m256i alo[V], ahi[V], bb[V], acc[V];
+  for (int v = 0; v < V; ++v) {
+    alo[v] = simde_mm256_loadu_si256(reinterpret_cast<const simde__m256i*>(a_lo + 4 * v));
+    ahi[v] = simde_mm256_loadu_si256(reinterpret_cast<const simde__m256i*>(a_hi + 4 * v));
+    bb[v] = simde_mm256_loadu_si256(reinterpret_cast<const simde__m256i*>(b + 4 * v));
+    acc[v] = simde_mm256_set1_epi64x(-1);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const simde__m256i h = simde_mm256_set1_epi64x(static_cast<long long>(h32[i]));
+    for (int v = 0; v < V; ++v) {
+      const simde__m256i t1 = simde_mm256_mul_epu32(alo[v], h);
+      simde__m256i t2 = simde_mm256_mul_epu32(ahi[v], h);
+      t2 = simde_mm256_add_epi64(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 31), P),
+                                 simde_mm256_srli_epi64(t2, 30));
+      const simde__m256i s = simde_mm256_add_epi64(simde_mm256_add_epi64(t1, t2), bb[v]);
+      const simde__m256i y = simde_mm256_add_epi64(simde_mm256_xor_si256(simde_mm256_and_si256(s, P), HI),
+                                                   simde_mm256_srli_epi64(s, 61));
+      acc[v] = simde_mm256_min_epu32(acc[v], y);
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    alignas(32) uint64_t tmp[4];
+    simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp), acc[v]);
+    for (int j = 0; j < 4; ++j) {
+      if ((tmp[j] >> 32) <= 0xE0000001u) return false;
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    alignas(32) uint64_t tmp[4];
+    simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp), acc[v]);
+    for (int j = 0; j < 4; ++j) sig[4 * v + j] = static_cast<uint32_t>(tmp[j]);
+  }
+  return true;
+}
+
+template <int V, bool kFast>
+void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+           uint32_t* sig) {
+  if (!kFast || !BlockFast<V>(a_lo, a_hi, b, h32, n, sig)) BlockExact<V>(a_lo, a_hi, b, h32, n, sig);
+}
+
+template <bool kFast>
+void Kernel(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+            const uint32_t* h32, size_t n, uint32_t* sig) {
+  size_t k = 0;
+  for (; k + 16 <= padded; k += 16) Block<4, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+  if (padded - k == 8) Block<2, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+}
+
 }  // namespace
 
 void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                  const uint32_t* h32, size_t n, uint32_t* sig) {
-  size_t k = 0;
-  for (; k + 16 <= padded; k += 16) Block<4>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
-  if (padded - k == 8) Block<2>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+  Kernel<true>(a_lo, a_hi, b, padded, h32, n, sig);
+}
+
+void MinHashAvx2Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+                      const uint32_t* h32, size_t n, uint32_t* sig) {
+  Kernel<false>(a_lo, a_hi, b, padded, h32, n, sig);
 }
 
 }  // namespace dedupdb::internal

@@ -74,6 +74,11 @@ TEST(MinHashKernel, SimdEqualsScalar) {
         std::fill(simd.begin(), simd.end(), 0);
         MinHashSignature(perms, h.data(), n, simd.data(), level);
         ASSERT_EQ(simd, scalar) << "K=" << k << " n=" << n << " level=" << SimdLevelName(level);
+        // The exact loop alone (normally only the fast loop's fallback).
+        std::vector<uint32_t> exact(perms.padded());
+        (level == SimdLevel::kAvx2 ? internal::MinHashAvx2Exact : internal::MinHashAvx512Exact)(
+            perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), h.data(), n, exact.data());
+        ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), exact.begin())) << "exact loop, K=" << k << " n=" << n;
       }
       if (n == 0) {
         for (uint32_t v : scalar) EXPECT_EQ(v, kEmptyMinHash);
@@ -107,6 +112,44 @@ TEST(MinHashKernel, ExtremePermutationConstants) {
       EXPECT_TRUE(std::equal(s, s + 8, v5)) << h;
     }
   }
+}
+
+TEST(MinHashKernel, FastLoopFallbackAtFieldEdges) {
+  // The SIMD fast loops skip the "y >= p -> y - p" step and fall back to the
+  // exact loop when a lane may have needed it. Permutations a = 1 (and
+  // a = p - 1, i.e. -h) with b placed so that a*h + b lands on p - 1, p,
+  // p + 1 ... for one shingle h0 among random others: the fallback must
+  // trigger and the minima must equal the scalar path's.
+  std::mt19937_64 rng(23);
+  int checked = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<uint32_t> h(1 + rng() % 60);
+    for (auto& x : h) x = static_cast<uint32_t>(rng());
+    const uint32_t h0 = h[rng() % h.size()];
+    std::vector<uint64_t> a_lo(32), a_hi(32), b(32);
+    for (int i = 0; i < 32; ++i) {
+      const int delta = i % 16 - 4;  // a*h0 + b = p + delta
+      const uint64_t a = i < 16 ? 1 : kMersenne61 - 1;
+      const uint64_t ah0 = i < 16 ? h0 : (h0 == 0 ? 0 : kMersenne61 - h0);  // a*h0 mod p
+      const uint64_t bb = (kMersenne61 + kMersenne61 + delta - ah0) % kMersenne61;
+      a_lo[i] = a & 0x7FFFFFFFu, a_hi[i] = a >> 31, b[i] = bb;
+    }
+    uint32_t s[32], v[32];
+    internal::MinHashScalar(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), s);
+    if (DetectSimdLevel() >= SimdLevel::kAvx2) {
+      internal::MinHashAvx2(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), v);
+      ASSERT_TRUE(std::equal(s, s + 32, v)) << "avx2 round " << round;
+      ++checked;
+    }
+    if (DetectSimdLevel() >= SimdLevel::kAvx512) {
+      internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), v);
+      ASSERT_TRUE(std::equal(s, s + 32, v)) << "avx512 round " << round;
+    }
+    // delta = 0: pi(h0) = 0, the minimum; the fast loop alone would give
+    // low32(p) = 0xFFFFFFFF for the a = 1 lanes.
+    EXPECT_EQ(s[4], 0u);
+  }
+  if (checked == 0) std::printf("note: no AVX2 on this CPU, fast loops not compared\n");
 }
 
 TEST(MinHashEstimate, WithinBinomialError) {
