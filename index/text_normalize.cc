@@ -243,26 +243,6 @@ void TokenizeLmEval(std::string_view text, Emit&& emit) {
 }
 
 // ---- lm-eval fast path: bitmasks of whitespace and "special" bytes -------
-inline size_t NextClear(const uint64_t* m, size_t nb, size_t pos) {
-  size_t b = pos >> 6;
-  if (b >= nb) return nb * 64;
-  uint64_t w = ~m[b] & (~uint64_t{0} << (pos & 63));
-  while (w == 0) {
-    if (++b >= nb) return nb * 64;
-    w = ~m[b];
-  }
-  return b * 64 + std::countr_zero(w);
-}
-inline size_t NextSet(const uint64_t* m, size_t nb, size_t pos) {
-  size_t b = pos >> 6;
-  if (b >= nb) return nb * 64;
-  uint64_t w = m[b] & (~uint64_t{0} << (pos & 63));
-  while (w == 0) {
-    if (++b >= nb) return nb * 64;
-    w = m[b];
-  }
-  return b * 64 + std::countr_zero(w);
-}
 // Any bit set in [from, to) (to > from)?
 inline bool AnySet(const uint64_t* m, size_t from, size_t to) {
   size_t b = from >> 6, last = (to - 1) >> 6;
@@ -274,6 +254,14 @@ inline bool AnySet(const uint64_t* m, size_t from, size_t to) {
   size_t top = to & 63;
   if (top) w &= (uint64_t{1} << top) - 1;
   return w != 0;
+}
+
+// AnySet for the common case of a range inside one 64-bit word.
+inline bool AnySetInRange(const uint64_t* m, size_t from, size_t to) {
+  const size_t b = from >> 6;
+  const size_t len = to - from;
+  if (b == ((to - 1) >> 6) && len < 64) return ((m[b] >> (from & 63)) & ((uint64_t{1} << len) - 1)) != 0;
+  return AnySet(m, from, to);
 }
 
 bool UseAvx2() {
@@ -303,15 +291,12 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
     space[full] |= ~uint64_t{0} << (size % 64);  // words end at the text's end
   }
   std::string scratch;
-  size_t pos = 0;
-  for (;;) {
-    pos = NextClear(space, nb, pos);
-    if (pos >= size) return;
-    size_t end = std::min(NextSet(space, nb, pos), size);
-    if (!AnySet(special, pos, end)) {
+  // One word [pos, end): emitted straight from the input unless it has upper
+  // case, punctuation or non-ASCII bytes.
+  auto word = [&](size_t pos, size_t end) {
+    if (!AnySetInRange(special, pos, end)) {
       emit(pos, end, std::string_view(text.data() + pos, end - pos));
-      pos = end;
-      continue;
+      return;
     }
     bool high = false;
     scratch.clear();
@@ -335,8 +320,37 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
       TokenizeLmEval(text.substr(pos, end - pos),
                      [&](size_t b, size_t e, std::string_view w) { emit(b + off, e + off, w); });
     }
-    pos = end;
+  };
+  // Word starts are non-space bytes after a space, word ends spaces after a
+  // non-space: two masks per block, walked with countr_zero, so a word costs
+  // O(1) work however long it is. Starts and ends alternate.
+  size_t open = SIZE_MAX;    // start of a word running on from an earlier block
+  uint64_t prev_space = 1;   // the byte before the text counts as a space
+  for (size_t b = 0; b < nb; ++b) {
+    const uint64_t sp = space[b];
+    const uint64_t after_space = (sp << 1) | prev_space;
+    uint64_t starts = ~sp & after_space;
+    uint64_t ends = sp & ~after_space;
+    prev_space = sp >> 63;
+    const size_t at = b * 64;
+    if (open != SIZE_MAX) {
+      if (!ends) continue;
+      word(open, at + std::countr_zero(ends));
+      ends &= ends - 1;
+      open = SIZE_MAX;
+    }
+    while (starts) {
+      const size_t s = at + std::countr_zero(starts);
+      starts &= starts - 1;
+      if (!ends) {
+        open = s;
+        break;
+      }
+      word(s, at + std::countr_zero(ends));
+      ends &= ends - 1;
+    }
   }
+  if (open != SIZE_MAX) word(open, size);  // text length a multiple of 64
 }
 
 template <typename Emit>

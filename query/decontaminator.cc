@@ -48,7 +48,7 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
     }
     return count;
   };
-  constexpr size_t kAhead = 12;
+  constexpr size_t kAhead = 40;
   if (w >= n) {
     const size_t count = rolling(n);
     const EvalIndex::Filter& filter = index.gram_filter();

@@ -277,6 +277,13 @@ TEST(TextNormalize, BitmaskTokenizerEqualsBytewise) {
     for (char& c : s) c = static_cast<char>(rng() % 3 ? ' ' + rng() % 95 : rng());
     cases.push_back(s);
   }
+  // Block edges: texts of exactly 64/128 bytes ending inside a word, words
+  // spanning several 64-byte blocks, a word ending on a block boundary.
+  cases.push_back(std::string(64, 'a'));
+  cases.push_back(std::string(63, 'a') + " ");
+  cases.push_back(" " + std::string(127, 'b'));
+  cases.push_back("x " + std::string(150, 'C') + " y." + std::string(40, ' ') + "Tail");
+  for (size_t k = 60; k < 70; ++k) cases.push_back(std::string(k, 'w') + " Next word\xc2\xa0nbsp " + std::string(130 - k, 'z'));
   for (const std::string& c : cases) {
     std::vector<Tok> ref, fast, fast_avx2;
     text_internal::TokenizeLmEvalBytewise(c.data(), c.size(), collect, &ref);
