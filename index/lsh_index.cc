@@ -187,6 +187,20 @@ void LshBandMerger::Push(size_t i) {
 }
 
 bool LshBandMerger::Next(uint64_t* key, uint64_t* doc) {
+  if (heap_.size() == 1) {  // one run left (the common compacted case): no heap work
+    Head& h = heap_[0];
+    *key = h.key;
+    *doc = h.doc;
+    Source& s = src_[h.src];
+    if (s.begin == s.end) {
+      heap_.clear();
+    } else {
+      h.key = s.begin->key;
+      h.doc = s.first_doc + s.begin->doc();
+      ++s.begin;
+    }
+    return true;
+  }
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end());
   const Head h = heap_.back();
@@ -235,7 +249,16 @@ struct RadixSortEntries {
     for (size_t b = 0; b < nb; ++b) {
       LshEntry* lo = out.data() + start[b];
       LshEntry* hi = out.data() + start[b + 1];
-      if (hi - lo > 1) std::sort(lo, hi);
+      if (hi - lo > 24) {
+        std::sort(lo, hi);
+      } else {
+        for (LshEntry* i = lo + 1; i < hi; ++i) {  // ~n/2^bits = 2-4 entries: insertion sort
+          const LshEntry e = *i;
+          LshEntry* j = i;
+          for (; j > lo && e < j[-1]; --j) *j = j[-1];
+          *j = e;
+        }
+      }
     }
     v->swap(out);
   }
@@ -378,14 +401,16 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
       for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
       for (auto& th : pool) th.join();
     }
+    // Storing the signatures belongs to the signature phase (as keeping
+    // them in RAM does for an in-memory index). A batch is already ~1 MiB:
+    // straight to the file, no extra copy.
+    DEDUPDB_RETURN_IF_ERROR(
+        sig_file->Append(std::string_view(reinterpret_cast<const char*>(sigs.data()), n * K * sizeof(uint32_t))));
     const auto tb = std::chrono::steady_clock::now();
     const double cb = CpuNow();
     sig_seconds += std::chrono::duration<double>(tb - ts).count();
     sig_cpu += cb - cs;
     for (unsigned t = 0; t < threads; ++t) bytes_done += bytes_per_thread[t];
-    // A batch is already ~1 MiB: straight to the file, no extra copy.
-    DEDUPDB_RETURN_IF_ERROR(
-        sig_file->Append(std::string_view(reinterpret_cast<const char*>(sigs.data()), n * K * sizeof(uint32_t))));
     for (size_t i = 0; i < n; ++i) {
       if (empty[i]) {
         ++report->empty_docs;

@@ -167,7 +167,7 @@ struct LshBuildReport {
   uint64_t empty_docs = 0;    // docs with no shingles (not put in buckets)
   uint64_t text_bytes = 0;
   uint64_t spill_files = 0;
-  double signature_seconds = 0;  // shingling + MinHash (wall time of the worker phase)
+  double signature_seconds = 0;  // shingling + MinHash + signature file writes (wall)
   double bucket_seconds = 0;     // band keys, external sort and bucket file body
   double sync_seconds = 0;       // file Finish (fsync) + catalog publish
   // Process CPU time (all threads) of the signature and bucket phases: the
