@@ -131,6 +131,12 @@ class EvalIndex {
       return (words[f >> shift] & bits) == bits;
     }
     void Prefetch(uint64_t rolling) const { __builtin_prefetch(&words[RollingFilterMix(rolling) >> shift]); }
+    // The same on an already mixed value (RollingFilterMix).
+    bool MayContainMixed(uint64_t f) const {
+      uint64_t bits = FilterBits(f);
+      return (words[f >> shift] & bits) == bits;
+    }
+    void PrefetchMixed(uint64_t f) const { __builtin_prefetch(&words[f >> shift]); }
   };
   const Filter& gram_filter() const { return gram_filter_; }
   const Filter& prefix_filter() const { return prefix_filter_; }

@@ -1,6 +1,5 @@
-// Check(): tokenise, hash every n-gram, probe the in-cache filter, confirm in
-// the key table. Hashes are computed for the whole document first and probed
-// in a second loop so that the filter's cache misses overlap.
+// Check(): tokenise, slide rolling n-gram hashes, probe the filters, confirm
+// in the key table (see FindHits).
 #include "query/decontaminator.h"
 
 #include <algorithm>
@@ -23,61 +22,69 @@ Scratch& LocalScratch() {
 
 // Finds the gram hits of a tokenised document; stops at the first if
 // first_only. Returns whether anything was found.
+//
+// Windows are processed in chunks: a first loop slides the rolling hashes and
+// mixes them; a second loop tests them against the filter, prefetching the
+// filter word kAhead windows ahead (the n-gram filter is megabytes, so a
+// probe is an L2/L3 miss). Windows passing a filter get the canonical HashNgram and a
+// key-table lookup. Short examples are found through their p-word prefixes in
+// the same loops (the prefix filter is small and cache-resident).
 bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s, bool first_only,
               std::vector<DeconGramHit>* hits) {
   const size_t n = index.n();
+  const size_t p = index.short_prefix_len();
   const size_t w = words.size();
   s.hashes.resize(w);
+  const uint64_t* h = s.hashes.data();
   for (size_t i = 0; i < w; ++i) s.hashes[i] = words[i].hash;
   bool found = false;
   auto add = [&](uint32_t gram, size_t pos, size_t len) {
     found = true;
     if (hits) hits->push_back(DeconGramHit{gram, uint32_t(pos), uint32_t(len), words[pos].begin, words[pos + len - 1].end});
   };
-  // Rolling pre-filter keys of every window of `len` words, computed first
-  // so that the filter probes can be prefetched a few windows ahead.
-  auto rolling = [&](size_t len) {
-    const RollingNgram roll(len);
-    const size_t count = w - len + 1;
-    s.rolling.resize(count);
-    uint64_t r = RollingNgramHash(s.hashes.data(), len);
-    s.rolling[0] = r;
-    for (size_t i = 1; i < count; ++i) {
-      r = roll.Slide(r, s.hashes[i - 1], s.hashes[i + len - 1]);
-      s.rolling[i] = r;
+  const EvalIndex::Filter& gram_filter = index.gram_filter();
+  const EvalIndex::Filter& prefix_filter = index.prefix_filter();
+  const size_t grams = w >= n ? w - n + 1 : 0;        // n-word windows
+  const size_t prefixes = p > 0 && w >= p ? w - p + 1 : 0;  // p-word windows
+  constexpr size_t kChunk = 256;
+  constexpr size_t kAhead = 32;  // prefetch distance (measured: 16 and 64 slower; all-at-once much slower)
+  s.rolling.resize(2 * kChunk);
+  uint64_t* mixed_gram = s.rolling.data();
+  uint64_t* mixed_prefix = s.rolling.data() + kChunk;
+  const RollingNgram roll_n(n), roll_p(std::max<size_t>(p, 1));
+  uint64_t rn = grams ? RollingNgramHash(h, n) : 0;
+  uint64_t rp = prefixes ? RollingNgramHash(h, p) : 0;
+  const size_t windows = std::max(grams, prefixes);
+  for (size_t base = 0; base < windows; base += kChunk) {
+    const size_t end = std::min(windows, base + kChunk);
+    const size_t gram_end = std::min(end, grams), prefix_end = std::min(end, prefixes);
+    for (size_t i = base; i < gram_end; ++i) {
+      if (i > 0) rn = roll_n.Slide(rn, h[i - 1], h[i + n - 1]);
+      const uint64_t m = RollingFilterMix(rn);
+      mixed_gram[i - base] = m;
+      if (i < base + kAhead) gram_filter.PrefetchMixed(m);
     }
-    return count;
-  };
-  constexpr size_t kAhead = 40;
-  if (w >= n) {
-    const size_t count = rolling(n);
-    const EvalIndex::Filter& filter = index.gram_filter();
-    for (size_t i = 0; i < std::min(count, kAhead); ++i) filter.Prefetch(s.rolling[i]);
-    for (size_t i = 0; i < count; ++i) {
-      if (i + kAhead < count) filter.Prefetch(s.rolling[i + kAhead]);
-      if (!filter.MayContain(s.rolling[i])) continue;
-      uint32_t g = index.FindGram(HashNgram(s.hashes.data() + i, n));
+    for (size_t i = base; i < prefix_end; ++i) {
+      if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
+      mixed_prefix[i - base] = RollingFilterMix(rp);
+    }
+    for (size_t i = base; i < gram_end; ++i) {
+      if (i + kAhead < gram_end) gram_filter.PrefetchMixed(mixed_gram[i + kAhead - base]);
+      if (!gram_filter.MayContainMixed(mixed_gram[i - base])) continue;
+      uint32_t g = index.FindGram(HashNgram(h + i, n));
       if (g == EvalIndex::kNotFound) continue;
       add(g, i, n);
       if (first_only) return true;
     }
-  }
-  // Short examples: probe their p-word prefixes the same way.
-  const size_t p = index.short_prefix_len();
-  if (p > 0 && w >= p) {
-    // The prefix filter is small (a few KB): no prefetching needed.
-    const size_t count = rolling(p);
-    const EvalIndex::Filter& filter = index.prefix_filter();
-    for (size_t i = 0; i < count; ++i) {
-      if (!filter.MayContain(s.rolling[i])) continue;
-      uint64_t ph = HashNgram(s.hashes.data() + i, p);
+    for (size_t i = base; i < prefix_end; ++i) {
+      if (!prefix_filter.MayContainMixed(mixed_prefix[i - base])) continue;
+      uint64_t ph = HashNgram(h + i, p);
       uint64_t mask = index.ShortLengthsForPrefix(ph);
       while (mask) {
         size_t len = std::countr_zero(mask);
         mask &= mask - 1;
         if (i + len > w) break;  // lengths ascend
-        uint64_t h = len == p ? ph : HashNgram(s.hashes.data() + i, len);
-        uint32_t g = index.FindGram(h);
+        uint32_t g = index.FindGram(len == p ? ph : HashNgram(h + i, len));
         if (g == EvalIndex::kNotFound) continue;
         add(g, i, len);
         if (first_only) return true;
