@@ -48,6 +48,21 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
 }
 constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
 
+// lm-eval rewriting: A-Z lowered, every other byte unchanged; punctuation
+// (the only ASCII bytes it deletes) not kept.
+constexpr std::array<uint8_t, 256> MakeLowerAscii() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = static_cast<uint8_t>(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+  return t;
+}
+constexpr std::array<uint8_t, 256> kLowerAscii = MakeLowerAscii();
+constexpr std::array<uint8_t, 256> MakeKeptLmEval() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = kClass[c] == kPunct ? 0 : 1;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kKeptLmEval = MakeKeptLmEval();
+
 // Length of the Unicode whitespace character (per Python str.isspace) that
 // starts at p (p[0] >= 0x80), or 0 if there is none.
 inline size_t UnicodeSpaceLen(const unsigned char* p, const unsigned char* end) {
@@ -291,6 +306,7 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
     space[full] |= ~uint64_t{0} << (size % 64);  // words end at the text's end
   }
   std::string scratch;
+  char short_word[128];
   // One word [pos, end): emitted straight from the input unless it has upper
   // case, punctuation or non-ASCII bytes.
   auto word = [&](size_t pos, size_t end) {
@@ -299,16 +315,34 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
       return;
     }
     bool high = false;
-    scratch.clear();
-    for (size_t q = pos; q < end; ++q) {
-      uint8_t c = base[q];
-      if (c >= 0x80) {
-        high = true;
-        break;
+    if (end - pos <= sizeof(short_word)) {
+      // Branch-free rewrite: every byte is stored lowered, the output
+      // advances only past kept bytes; non-ASCII is checked once at the end.
+      size_t len = 0;
+      uint8_t any = 0;
+      for (size_t q = pos; q < end; ++q) {
+        const uint8_t c = base[q];
+        any |= c;
+        short_word[len] = static_cast<char>(kLowerAscii[c]);
+        len += kKeptLmEval[c];
       }
-      uint8_t k = kClass[c];
-      if (k == kPunct) continue;
-      scratch.push_back(static_cast<char>(k == kUpper ? (c | 0x20) : c));
+      high = any >= 0x80;
+      if (!high) {
+        if (len) emit(pos, end, std::string_view(short_word, len));
+        return;
+      }
+    } else {
+      scratch.clear();
+      for (size_t q = pos; q < end; ++q) {
+        uint8_t c = base[q];
+        if (c >= 0x80) {
+          high = true;
+          break;
+        }
+        uint8_t k = kClass[c];
+        if (k == kPunct) continue;
+        scratch.push_back(static_cast<char>(k == kUpper ? (c | 0x20) : c));
+      }
     }
     if (!high) {
       if (!scratch.empty()) emit(pos, end, std::string_view(scratch));
