@@ -60,6 +60,8 @@ class ExternalSorter {
   Status Finish() {
     SortBuffer();
     if (!spill_paths_.empty() && !buffer_.empty()) DEDUPDB_RETURN_IF_ERROR(Spill());
+    // Everything is on disk: give the buffer back (callers reuse the budget).
+    if (!spill_paths_.empty()) std::vector<T>().swap(buffer_);
     for (size_t i = 0; i < spill_paths_.size(); ++i) {
       auto r = std::make_unique<Reader>();
       DEDUPDB_RETURN_IF_ERROR(env_->NewSequentialFile(spill_paths_[i], &r->file));
@@ -111,6 +113,12 @@ class ExternalSorter {
   }
 
   uint64_t added() const { return added_; }
+  // Heap bytes held now: the buffer and, while merging, the read buffers.
+  uint64_t memory_bytes() const {
+    uint64_t b = buffer_.capacity() * sizeof(T);
+    for (const auto& r : readers_) b += r->buf.size();
+    return b;
+  }
   size_t spill_files() const { return spill_paths_.size(); }
   uint64_t spilled_bytes() const { return spilled_bytes_; }
 

@@ -108,7 +108,7 @@ struct RemovedRecord {
   bool operator<(const RemovedRecord& o) const { return doc < o.doc; }
 };
 
-constexpr uint64_t kMinUnionFindBytes = 4ull << 20;
+constexpr uint64_t kMinUnionFindBytes = 1ull << 20;  // floor for tiny test budgets
 
 }  // namespace
 
@@ -125,7 +125,6 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   const uint64_t budget = options.memory_bytes;
   const uint64_t pair_budget = std::max<uint64_t>(budget / 2, 512);
   const uint64_t removed_budget = std::max<uint64_t>(budget / 8, 512);
-  const uint64_t uf_budget = std::max<uint64_t>(budget - budget / 2 - budget / 8, kMinUnionFindBytes);
   ExternalSorter<DocPair> pairs(env, options.tmp_dir, "pairs", pair_budget, /*unique=*/true);
 
   // 1. Candidate pairs, band by band: a band of every run is sorted by
@@ -159,6 +158,11 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   DEDUPDB_RETURN_IF_ERROR(pairs.Finish());
   result->spill_files = pairs.spill_files();
   result->spilled_bytes = pairs.spilled_bytes();
+  // The union-find gets what the pair sorter no longer holds (its buffer
+  // when it spilled, only its merge read buffers then) minus the share of
+  // the removed-record sorter.
+  const uint64_t held = pairs.memory_bytes() + removed_budget;
+  const uint64_t uf_budget = std::max<uint64_t>(budget > held ? budget - held : 0, kMinUnionFindBytes);
 
   // 2. Verify distinct pairs in (a, b) order and join components.
   SparseUnionFind uf;

@@ -19,7 +19,9 @@
 // Doc ids are 64-bit throughout.
 //
 // Memory (--memory M): the pair buffer gets M/2, the removed-record buffer
-// M/8, the union-find the rest (at least 4 MiB). The union-find grows with
+// M/8; the union-find gets M minus those and what the pair sorter still
+// holds after its input phase (nothing but 64 KiB read buffers when it
+// spilled; at least 1 MiB). The union-find grows with
 // the docs in near-duplicate clusters (32-64 bytes each); if it would
 // exceed its share, NearDedup stops with an Aborted status naming the
 // memory it needs instead of exceeding the budget.

@@ -33,6 +33,8 @@ TEST(ExternalSorter, MatchesStdSortWithSpillsAndUnique) {
     }
     ASSERT_TRUE(sorter.Finish().ok());
     EXPECT_GE(sorter.spill_files(), 10u);
+    // Spilled: the buffer is given back, only the merge read buffers stay.
+    EXPECT_EQ(sorter.memory_bytes(), sorter.spill_files() * (64u << 10));
     std::sort(ref.begin(), ref.end());
     if (unique) ref.erase(std::unique(ref.begin(), ref.end()), ref.end());
     std::vector<uint64_t> got;
