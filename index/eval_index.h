@@ -142,6 +142,10 @@ class EvalIndex {
   const Filter& prefix_filter() const { return prefix_filter_; }
   // Gram id (index into the sorted key table) of a gram hash, or kNotFound.
   uint32_t FindGram(uint64_t hash) const;
+  // Prefetches for FindGram(hash): the directory entry, then (once that is
+  // cached) the first key of its bucket.
+  void PrefetchDirectory(uint64_t hash) const { __builtin_prefetch(&dir_[hash >> (64 - dir_bits_)]); }
+  void PrefetchKeys(uint64_t hash) const { __builtin_prefetch(&keys_[dir_[hash >> (64 - dir_bits_)]]); }
   // Bit L set for every short-example length L that has this p-word prefix
   // (0 if none).
   uint64_t ShortLengthsForPrefix(uint64_t prefix_hash) const;

@@ -51,6 +51,7 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
   s.rolling.resize(2 * kChunk);
   uint64_t* mixed_gram = s.rolling.data();
   uint64_t* mixed_prefix = s.rolling.data() + kChunk;
+  std::pair<size_t, uint64_t> cand[kChunk];  // (window, gram hash) passing the filter
   const RollingNgram roll_n(n), roll_p(std::max<size_t>(p, 1));
   uint64_t rn = grams ? RollingNgramHash(h, n) : 0;
   uint64_t rp = prefixes ? RollingNgramHash(h, p) : 0;
@@ -68,12 +69,22 @@ bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s
       if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
       mixed_prefix[i - base] = RollingFilterMix(rp);
     }
+    // Windows passing the filter (~1%, nearly all false positives) are
+    // collected and looked up after the chunk, their directory entries and
+    // keys prefetched first so that the lookups' cache misses overlap.
+    size_t num_cand = 0;
     for (size_t i = base; i < gram_end; ++i) {
       if (i + kAhead < gram_end) gram_filter.PrefetchMixed(mixed_gram[i + kAhead - base]);
       if (!gram_filter.MayContainMixed(mixed_gram[i - base])) continue;
-      uint32_t g = index.FindGram(HashNgram(h + i, n));
+      const uint64_t gh = HashNgram(h + i, n);
+      index.PrefetchDirectory(gh);
+      cand[num_cand++] = {i, gh};
+    }
+    for (size_t c = 0; c < num_cand; ++c) index.PrefetchKeys(cand[c].second);
+    for (size_t c = 0; c < num_cand; ++c) {
+      uint32_t g = index.FindGram(cand[c].second);
       if (g == EvalIndex::kNotFound) continue;
-      add(g, i, n);
+      add(g, cand[c].first, n);
       if (first_only) return true;
     }
     for (size_t i = base; i < prefix_end; ++i) {
