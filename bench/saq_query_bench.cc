@@ -45,6 +45,7 @@ struct Args {
   unsigned queue_depth = 256;
   uint64_t seed = 1;
   bool skip_batch = false, skip_singles = false;
+  int rounds = 1;
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -189,7 +190,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: saq_query_bench --store DIR [--name default] [--queries 1000] [--cold-singles 200]\n"
                "       [--batch 10000] [--queue-depth 256] [--evict fadvise|drop] [--grep-text FILE]\n"
-               "       [--grep-samples 20] [--seed 1] [--skip-batch] [--skip-singles]\n");
+               "       [--grep-samples 20] [--seed 1] [--skip-batch] [--skip-singles] [--rounds 1]\n");
   std::exit(2);
 }
 
@@ -215,6 +216,7 @@ int main(int argc, char** argv) {
     else if (k == "--seed") a.seed = std::stoull(val());
     else if (k == "--skip-batch") a.skip_batch = true;
     else if (k == "--skip-singles") a.skip_singles = true;
+    else if (k == "--rounds") a.rounds = std::stoi(val());
     else Usage();
   }
   if (a.store.empty()) Usage();
@@ -323,24 +325,30 @@ int main(int argc, char** argv) {
     }
     struct Mode {
       const char* label;
-      int kind;  // 0 batch io_uring, 1 batch pread reader, 2 one-by-one pread, 3 one-by-one mmap
+      // 0 batch io_uring, 1 batch pread reader, 2 one-by-one pread, 3 one-by-one
+      // mmap, 4 one-by-one pread without read-ahead, 5 batch io_uring with
+      // the kernel's read-ahead left on
+      int kind;
     };
-    const Mode modes[] = {{"batch io_uring", 0}, {"batch pread-reader", 1}, {"one-by-one pread", 2},
-                          {"one-by-one mmap (count)", 3}};
+    const Mode modes[] = {{"batch io_uring", 0},        {"batch io_uring readahead", 5},
+                          {"batch pread-reader", 1},    {"one-by-one pread", 2},
+                          {"one-by-one pread no-ra", 4}, {"one-by-one mmap (count)", 3}};
     double base_cold = 0, base_warm = 0;
+    for (int round = 0; round < a.rounds; ++round)
     for (const Mode& m : modes) {
       for (int warm = 0; warm < 2; ++warm) {
         if (!warm) EvictAndReopen(a, &ix);
         std::vector<uint64_t> got;
         BatchCountStats st;
         auto t0 = Clock::now();
-        if (m.kind <= 1) {
+        if (m.kind <= 1 || m.kind == 5) {
           BatchCountOptions bo;
           bo.queue_depth = a.queue_depth;
-          bo.prefer_io_uring = m.kind == 0;
+          bo.prefer_io_uring = m.kind != 1;
+          bo.no_readahead = m.kind != 5;
           Check(BatchCount(*ix.sa, qs, bo, &got, &st), "batch");
-        } else if (m.kind == 2) {
-          Check(SequentialPreadCount(*ix.sa, qs, nullptr, &got, &st), "pread");
+        } else if (m.kind == 2 || m.kind == 4) {
+          Check(SequentialPreadCount(*ix.sa, qs, nullptr, m.kind == 4, &got, &st), "pread");
         } else {
           for (const auto& q : qs) {
             CountResult r;

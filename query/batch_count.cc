@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 
 #include "index/sa_compare.h"
@@ -18,7 +19,7 @@ struct ShardFiles {
   uint64_t n = 0, text_bytes = 0;
 };
 
-Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, std::vector<ShardFiles>* out) {
+Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, bool no_readahead, std::vector<ShardFiles>* out) {
   out->resize(index.num_shards());
   for (size_t s = 0; s < index.num_shards(); ++s) {
     const SaShard& sh = index.shard(s);
@@ -32,6 +33,10 @@ Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, std::vector<Shard
     f.sb = sh.symbol_bytes();
     f.n = sh.num_suffixes();
     f.text_bytes = sh.text_bytes();
+    if (no_readahead) {
+      f.text->HintRandomAccess();
+      f.sa->HintRandomAccess();
+    }
   }
   return Status::OK();
 }
@@ -56,10 +61,11 @@ struct Search {
   uint32_t shard;
   bool upper;
   uint64_t lo, hi;
-  uint32_t sa_req = 0, text_req = 0;
 };
 
-bool Advance(Search* s, int cmp) {
+// One binary-search step after comparing the suffix at mid with the query.
+template <typename S>
+bool Advance(S* s, int cmp) {
   uint64_t mid = s->lo + (s->hi - s->lo) / 2;
   bool go_right = s->upper ? cmp <= 0 : cmp < 0;
   if (go_right) s->lo = mid + 1;
@@ -77,12 +83,253 @@ Status PrepareQueries(const SuffixArrayIndex& index, const std::vector<std::stri
 
 }  // namespace
 
+namespace {
+
+// The pipelined engine behind BatchCount. A cursor is one binary search
+// (lower or upper bound of one query in one shard); a probe is one suffix-
+// array position being read: its SA entry, then its text. Cursors that need
+// the same position wait on the same probe, so the top of the search tree
+// (shared by every query) and the common path of a query's two bounds are
+// read once. A read's completion immediately advances its waiters and
+// submits their next probes, so the device queue stays full while the CPU
+// compares: there is no per-level barrier.
+class PipelinedCount {
+ public:
+  PipelinedCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries,
+                 std::vector<ShardFiles>& files, BatchReader* reader, std::vector<uint64_t>* counts,
+                 BatchCountStats* st)
+      : index_(index), queries_(queries), files_(files), reader_(reader), counts_(*counts), st_(*st) {}
+
+  // Counts queries [begin, end) into counts_.
+  Status RunWave(size_t begin, size_t end) {
+    cursors_.clear();
+    probes_.clear();
+    free_.clear();
+    by_position_.clear();
+    shared_text_ = 0;
+    for (size_t q = begin; q < end; ++q) {
+      if (queries_[q].empty()) {
+        for (const ShardFiles& f : files_) counts_[q] += f.n;  // the empty query matches every suffix
+        continue;
+      }
+      if (index_.ContainsSeparator(queries_[q])) continue;
+      shared_text_ = std::max<uint64_t>(shared_text_, queries_[q].size());
+      for (uint32_t s = 0; s < files_.size(); ++s) {
+        if (files_[s].n == 0) continue;
+        cursors_.push_back(Cursor{static_cast<uint32_t>(q), s, false, 0, 0, files_[s].n});
+        cursors_.push_back(Cursor{static_cast<uint32_t>(q), s, true, 0, 0, files_[s].n});
+      }
+    }
+    shared_text_ = std::min<uint64_t>(shared_text_, kMaxSharedText);
+    // Depth to which probes stay cached for the whole wave: deep enough that
+    // every level two or more cursors share is kept (the tree fans out by 2).
+    shared_depth_ = 2;
+    while (shared_depth_ < 40 && (uint64_t{1} << shared_depth_) < cursors_.size()) ++shared_depth_;
+    for (uint32_t c = 0; c < cursors_.size(); ++c) Drive(c);
+    std::vector<ReadRequest*> done;
+    while (reader_->outstanding() > 0) {
+      done.clear();
+      Status s = reader_->Reap(&done);
+      if (!s.ok()) return s;  // the reader itself failed; nothing more will complete
+      ++st_.batches;
+      for (ReadRequest* r : done) Completed(static_cast<uint32_t>(r->tag));
+    }
+    return error_;
+  }
+
+ private:
+  static constexpr uint64_t kMaxSharedText = 4096;  // bytes read per cached probe at most
+  enum Stage : uint8_t { kReadingSa, kReadingText, kDone };
+
+  struct Cursor {
+    uint32_t query, shard;
+    bool upper;
+    uint8_t depth;
+    uint64_t lo, hi;
+  };
+  struct Probe {
+    ReadRequest req;
+    uint64_t key = 0;  // position in by_position_, or UINT64_MAX for a private re-read
+    uint64_t pos = 0;  // SA entry: symbol position of the suffix
+    uint64_t sa_raw = 0;
+    uint32_t shard = 0;
+    Stage stage = kReadingSa;
+    bool cached = false;  // kept in by_position_ after it completes
+    std::string text;
+    std::vector<uint32_t> waiters;
+  };
+
+  uint64_t Key(uint32_t shard, uint64_t mid) const { return mid * files_.size() + shard; }
+
+  uint32_t NewProbe() {
+    uint32_t id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+    } else {
+      id = static_cast<uint32_t>(probes_.size());
+      probes_.emplace_back();
+    }
+    Probe& p = probes_[id];
+    p.waiters.clear();
+    p.req = ReadRequest();
+    p.req.tag = id;
+    p.sa_raw = 0;
+    return id;
+  }
+
+  void Release(uint32_t id) { free_.push_back(id); }
+
+  void SubmitText(uint32_t id, uint64_t want) {
+    Probe& p = probes_[id];
+    const ShardFiles& f = files_[p.shard];
+    p.stage = kReadingText;
+    p.text.resize(std::max<uint64_t>(want, 1));
+    p.req = ReadRequest();
+    p.req.tag = id;
+    p.req.file = f.text.get();
+    p.req.offset = f.text_off + p.pos * f.sb;
+    p.req.length = static_cast<uint32_t>(want);
+    p.req.dst = p.text.data();
+    ++st_.reads;
+    reader_->Submit(&p.req);
+  }
+
+  // Advances cursor c through every probe already in memory, then waits on
+  // (or submits) the first one that is not.
+  void Drive(uint32_t c) {
+    while (error_.ok()) {
+      Cursor& cur = cursors_[c];
+      const uint64_t mid = cur.lo + (cur.hi - cur.lo) / 2;
+      const uint64_t key = Key(cur.shard, mid);
+      auto it = by_position_.find(key);
+      if (it != by_position_.end()) {
+        Probe& p = probes_[it->second];
+        if (p.stage != kDone) {
+          p.waiters.push_back(c);
+          return;
+        }
+        if (!Step(c, it->second)) return;
+        continue;
+      }
+      uint32_t id = NewProbe();
+      Probe& p = probes_[id];
+      const ShardFiles& f = files_[cur.shard];
+      p.key = key;
+      p.shard = cur.shard;
+      p.stage = kReadingSa;
+      p.cached = cur.depth < shared_depth_;
+      p.waiters.push_back(c);
+      p.req.file = f.sa.get();
+      p.req.offset = f.sa_off + mid * f.width;
+      p.req.length = f.width;
+      p.req.dst = reinterpret_cast<char*>(&p.sa_raw);
+      by_position_.emplace(key, id);
+      ++st_.reads;
+      reader_->Submit(&p.req);
+      return;
+    }
+  }
+
+  // Compares cursor c's query with probe id's text and narrows c. Returns
+  // true if c should go on searching (Drive), false if it finished or now
+  // waits for a longer private read of the same suffix.
+  bool Step(uint32_t c, uint32_t id) {
+    Cursor& cur = cursors_[c];
+    const Probe& p = probes_[id];
+    const ShardFiles& f = files_[cur.shard];
+    const std::string& q = queries_[cur.query];
+    const uint64_t off = p.pos * f.sb;
+    const uint64_t avail = std::min<uint64_t>(p.req.result, f.text_bytes - off);
+    size_t lcp;
+    int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(p.text.data()), avail,
+                                   reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
+    if (lcp == avail && avail < q.size() && off + avail < f.text_bytes) {
+      // The cached prefix was too short for this (long) query: read more.
+      uint32_t nid = NewProbe();
+      Probe& np = probes_[nid];
+      np.key = UINT64_MAX;
+      np.pos = probes_[id].pos;
+      np.shard = cur.shard;
+      np.cached = false;
+      np.waiters.push_back(c);
+      SubmitText(nid, std::min<uint64_t>(q.size(), f.text_bytes - off));
+      return false;
+    }
+    ++cur.depth;
+    st_.probes += 2;  // this step's suffix-array entry and text, however they were obtained
+    if (Advance(&cur, cmp)) return true;
+    if (cur.upper) counts_[cur.query] += cur.lo;
+    else counts_[cur.query] -= cur.lo;  // upper - lower; unsigned wrap cancels out
+    return false;
+  }
+
+  void Completed(uint32_t id) {
+    Probe& p = probes_[id];
+    const ShardFiles& f = files_[p.shard];
+    st_.bytes_read += p.req.result;
+    if (error_.ok()) {
+      Status s = CheckRead(p.req, p.stage == kReadingSa ? "suffix-array entry" : "text");
+      if (!s.ok()) error_ = s;
+    }
+    if (!error_.ok()) {  // drain: finish nothing, submit nothing
+      Release(id);
+      return;
+    }
+    if (p.stage == kReadingSa) {
+      p.pos = DecodePointer(reinterpret_cast<const char*>(&p.sa_raw), f.width);
+      const uint64_t off = p.pos * f.sb;
+      if (off >= f.text_bytes) {
+        error_ = Status::Corruption(f.sa->path() + ": suffix-array entry points past the text (" +
+                                    std::to_string(p.pos) + ")");
+        Release(id);
+        return;
+      }
+      uint64_t want = 0;
+      if (p.cached) {
+        want = shared_text_;
+      } else {
+        for (uint32_t c : p.waiters) want = std::max<uint64_t>(want, queries_[cursors_[c].query].size());
+      }
+      SubmitText(id, std::min<uint64_t>(want, f.text_bytes - off));
+      return;
+    }
+    p.stage = kDone;
+    std::vector<uint32_t> waiters;
+    waiters.swap(p.waiters);
+    for (uint32_t c : waiters)
+      if (Step(c, id)) Drive(c);
+    Probe& done = probes_[id];  // Drive may have grown probes_
+    if (!done.cached) {
+      if (done.key != UINT64_MAX) by_position_.erase(done.key);
+      done.waiters.swap(waiters);  // keep the capacity for reuse
+      Release(id);
+    }
+  }
+
+  const SuffixArrayIndex& index_;
+  const std::vector<std::string>& queries_;
+  std::vector<ShardFiles>& files_;
+  BatchReader* reader_;
+  std::vector<uint64_t>& counts_;
+  BatchCountStats& st_;
+  std::vector<Cursor> cursors_;
+  std::deque<Probe> probes_;  // a deque: requests stay put while the reader holds them
+  std::vector<uint32_t> free_;
+  std::unordered_map<uint64_t, uint32_t> by_position_;
+  uint64_t shared_text_ = 0;
+  unsigned shared_depth_ = 0;
+  Status error_;
+};
+
+}  // namespace
+
 Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries,
                   const BatchCountOptions& options, std::vector<uint64_t>* counts, BatchCountStats* stats) {
   Env* env = options.env ? options.env : Env::Default();
   DEDUPDB_RETURN_IF_ERROR(PrepareQueries(index, queries));
   std::vector<ShardFiles> files;
-  DEDUPDB_RETURN_IF_ERROR(OpenShardFiles(index, env, &files));
+  DEDUPDB_RETURN_IF_ERROR(OpenShardFiles(index, env, options.no_readahead, &files));
   std::unique_ptr<BatchReader> reader;
   DEDUPDB_RETURN_IF_ERROR(env->NewBatchReader(std::max(1u, options.queue_depth), options.prefer_io_uring, &reader));
   BatchCountStats local;
@@ -90,137 +337,19 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
   *st = BatchCountStats();
   st->reader = reader->name();
   counts->assign(queries.size(), 0);
-  const uint64_t num_shards = files.size();
   const size_t wave = std::max<size_t>(1, options.queries_per_wave);
-
-  std::vector<Search> active, next;
-  std::vector<ReadRequest> reqs;
-  std::vector<uint64_t> sa_buf;
-  std::vector<char> text_buf;
-  std::vector<uint32_t> text_len;  // bytes wanted per text request
-  std::unordered_map<uint64_t, uint32_t> dedup;
-
-  for (size_t base = 0; base < queries.size(); base += wave) {
-    const size_t end = std::min(queries.size(), base + wave);
-    active.clear();
-    for (size_t q = base; q < end; ++q) {
-      if (queries[q].empty()) {
-        for (const ShardFiles& f : files) (*counts)[q] += f.n;  // the empty query matches every suffix
-        continue;
-      }
-      if (index.ContainsSeparator(queries[q])) continue;
-      for (uint32_t s = 0; s < num_shards; ++s) {
-        if (files[s].n == 0) continue;
-        active.push_back(Search{static_cast<uint32_t>(q), s, false, 0, files[s].n});
-        active.push_back(Search{static_cast<uint32_t>(q), s, true, 0, files[s].n});
-      }
-    }
-    while (!active.empty()) {
-      // Step 1: every search's suffix-array probe, one batch.
-      dedup.clear();
-      reqs.clear();
-      st->probes += active.size();
-      for (Search& s : active) {
-        const ShardFiles& f = files[s.shard];
-        uint64_t mid = s.lo + (s.hi - s.lo) / 2;
-        auto [it, fresh] = dedup.try_emplace(mid * num_shards + s.shard, static_cast<uint32_t>(reqs.size()));
-        if (fresh) {
-          ReadRequest r;
-          r.file = f.sa.get();
-          r.offset = f.sa_off + mid * f.width;
-          r.length = f.width;
-          reqs.push_back(r);
-        }
-        s.sa_req = it->second;
-      }
-      sa_buf.assign(reqs.size(), 0);
-      for (size_t i = 0; i < reqs.size(); ++i) reqs[i].dst = reinterpret_cast<char*>(&sa_buf[i]);
-      reader->ReadBatch(reqs.data(), reqs.size());
-      ++st->batches;
-      st->reads += reqs.size();
-      for (const ReadRequest& r : reqs) {
-        DEDUPDB_RETURN_IF_ERROR(CheckRead(r, "suffix-array entry"));
-        st->bytes_read += r.result;
-      }
-      // Step 2: every search's text probe, one batch (the longest wanted
-      // length per distinct position).
-      std::vector<uint64_t> positions(active.size());
-      std::vector<uint32_t> text_of_sa(reqs.size(), UINT32_MAX);
-      text_len.clear();
-      std::vector<ReadRequest> treqs;
-      st->probes += active.size();
-      for (size_t a = 0; a < active.size(); ++a) {
-        Search& s = active[a];
-        const ShardFiles& f = files[s.shard];
-        uint64_t pos = DecodePointer(reinterpret_cast<const char*>(&sa_buf[s.sa_req]), f.width);
-        uint64_t off = pos * f.sb;
-        if (off >= f.text_bytes)
-          return Status::Corruption(f.sa->path() + ": suffix-array entry points past the text (" + std::to_string(pos) +
-                                    ")");
-        positions[a] = pos;
-        uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(queries[s.query].size(), f.text_bytes - off));
-        // Within a shard the SA is a permutation, so equal positions come
-        // from the same (deduplicated) SA read: index by that read.
-        uint32_t& slot = text_of_sa[s.sa_req];
-        if (slot == UINT32_MAX) {
-          slot = static_cast<uint32_t>(treqs.size());
-          ReadRequest r;
-          r.file = f.text.get();
-          r.offset = f.text_off + off;
-          treqs.push_back(r);
-          text_len.push_back(want);
-        } else {
-          text_len[slot] = std::max(text_len[slot], want);
-        }
-        s.text_req = slot;
-      }
-      uint64_t total = 0;
-      for (uint32_t l : text_len) total += l;
-      text_buf.resize(std::max<uint64_t>(total, 1));
-      std::vector<uint64_t> buf_off(treqs.size());
-      for (size_t i = 0, o = 0; i < treqs.size(); ++i) {
-        treqs[i].length = text_len[i];
-        treqs[i].dst = text_buf.data() + o;
-        buf_off[i] = o;
-        o += text_len[i];
-      }
-      reader->ReadBatch(treqs.data(), treqs.size());
-      ++st->batches;
-      st->reads += treqs.size();
-      for (const ReadRequest& r : treqs) {
-        DEDUPDB_RETURN_IF_ERROR(CheckRead(r, "text"));
-        st->bytes_read += r.result;
-      }
-      // Compare and narrow.
-      next.clear();
-      for (size_t a = 0; a < active.size(); ++a) {
-        Search s = active[a];
-        const ShardFiles& f = files[s.shard];
-        const std::string& q = queries[s.query];
-        uint64_t avail = std::min<uint64_t>(treqs[s.text_req].result, f.text_bytes - positions[a] * f.sb);
-        size_t lcp;
-        int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(text_buf.data() + buf_off[s.text_req]), avail,
-                                       reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
-        if (Advance(&s, cmp)) {
-          next.push_back(s);
-        } else if (s.upper) {
-          (*counts)[s.query] += s.lo;
-        } else {
-          (*counts)[s.query] -= s.lo;  // upper - lower; unsigned wrap cancels out
-        }
-      }
-      active.swap(next);
-    }
-  }
+  PipelinedCount engine(index, queries, files, reader.get(), counts, st);
+  for (size_t base = 0; base < queries.size(); base += wave)
+    DEDUPDB_RETURN_IF_ERROR(engine.RunWave(base, std::min(queries.size(), base + wave)));
   return Status::OK();
 }
 
 Status SequentialPreadCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries, Env* env,
-                            std::vector<uint64_t>* counts, BatchCountStats* stats) {
+                            bool no_readahead, std::vector<uint64_t>* counts, BatchCountStats* stats) {
   if (env == nullptr) env = Env::Default();
   DEDUPDB_RETURN_IF_ERROR(PrepareQueries(index, queries));
   std::vector<ShardFiles> files;
-  DEDUPDB_RETURN_IF_ERROR(OpenShardFiles(index, env, &files));
+  DEDUPDB_RETURN_IF_ERROR(OpenShardFiles(index, env, no_readahead, &files));
   BatchCountStats local;
   BatchCountStats* st = stats ? stats : &local;
   *st = BatchCountStats();

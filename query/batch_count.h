@@ -1,11 +1,12 @@
 // Batch `count`: thousands of queries answered with the binary searches of
-// all queries across all shards advanced in lockstep. Each step issues every
-// search's suffix-array probe as ONE batch of reads (Env::NewBatchReader:
-// io_uring, pread fallback), then every search's text probe as a second
-// batch, so on a cold index the time is bounded by device IOPS instead of
-// one read latency after another. Identical probes within a step (the top of
-// every binary search is shared by all queries; a query's lower- and
-// upper-bound searches coincide until they split) are read once.
+// all queries across all shards in flight at once. Every search's probes (a
+// suffix-array entry, then the text it points at) are submitted to one
+// pipelined BatchReader (io_uring, pread fallback) as soon as they are known,
+// and each completion immediately advances the searches waiting on it, so on
+// a cold index the time is bounded by device IOPS instead of one read
+// latency after another, with no barrier per search level. Identical probes
+// (the top of every binary search is shared by all queries; a query's lower-
+// and upper-bound searches coincide until they split) are read once.
 //
 // Reads go through RandomAccessFile on the index's published files, never the
 // memory maps, so the page cache state is what a cold reader sees.
@@ -26,6 +27,7 @@ struct BatchCountOptions {
   unsigned queue_depth = 256;      // reads in flight (io_uring ring size)
   bool prefer_io_uring = true;     // false: the pread BatchReader
   size_t queries_per_wave = 16384; // queries searched together (bounds buffer memory)
+  bool no_readahead = true;        // probes are scattered: read only the pages they touch
 };
 
 struct BatchCountStats {
@@ -42,8 +44,10 @@ struct BatchCountStats {
 Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries,
                   const BatchCountOptions& options, std::vector<uint64_t>* counts, BatchCountStats* stats);
 
-// Baseline: the same searches one query at a time, one pread per probe.
+// Baseline: the same searches one query at a time, one pread per probe;
+// no_readahead as in BatchCountOptions (the kernel's read-ahead can help a
+// lone search: the neighbours it fetches are often its next probes).
 Status SequentialPreadCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries, Env* env,
-                            std::vector<uint64_t>* counts, BatchCountStats* stats);
+                            bool no_readahead, std::vector<uint64_t>* counts, BatchCountStats* stats);
 
 }  // namespace dedupdb

@@ -1,29 +1,42 @@
 // Batched random reads: io_uring (many reads in flight, one syscall per
-// batch) with a plain pread loop as fallback.
+// batch) with a plain pread loop as fallback. Both implement the Submit/Reap
+// pipeline of BatchReader; ReadBatch is built on it once, in env.cc.
 #include "storage/batch_reader.h"
 
 #include <liburing.h>
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 namespace dedupdb {
 namespace {
 
+// Reads a request in the caller's thread (pread loop, or a file that has no
+// fd to hand to the kernel).
+void ReadNow(ReadRequest* r) {
+  size_t got = 0;
+  r->status = r->file->Read(r->offset, r->length, r->dst, &got);
+  r->result = static_cast<uint32_t>(got);
+}
+
 class PreadBatchReader final : public BatchReader {
  public:
-  Status ReadBatch(ReadRequest* reqs, size_t n) override {
-    Status first;
-    for (size_t i = 0; i < n; ++i) {
-      size_t got = 0;
-      reqs[i].status = reqs[i].file->Read(reqs[i].offset, reqs[i].length, reqs[i].dst, &got);
-      reqs[i].result = static_cast<uint32_t>(got);
-      if (!reqs[i].status.ok() && first.ok()) first = reqs[i].status;
-    }
-    return first;
+  void Submit(ReadRequest* r) override {
+    ReadNow(r);
+    done_.push_back(r);
   }
+  Status Reap(std::vector<ReadRequest*>* done) override {
+    done->insert(done->end(), done_.begin(), done_.end());
+    done_.clear();
+    return Status::OK();
+  }
+  size_t outstanding() const override { return done_.size(); }
   const char* name() const override { return "pread"; }
+
+ private:
+  std::vector<ReadRequest*> done_;
 };
 
 class IoUringBatchReader final : public BatchReader {
@@ -36,65 +49,93 @@ class IoUringBatchReader final : public BatchReader {
     return Status::OK();
   }
 
-  Status ReadBatch(ReadRequest* reqs, size_t n) override {
-    Status first;
-    std::vector<size_t> pending;  // request indices still to submit
-    pending.reserve(n);
-    for (size_t i = n; i-- > 0;) {
-      reqs[i].result = 0;
-      reqs[i].status = Status::OK();
-      if (reqs[i].file->fd() < 0) {  // a file without an fd (wrapped Env): read it directly
-        size_t got = 0;
-        reqs[i].status = reqs[i].file->Read(reqs[i].offset, reqs[i].length, reqs[i].dst, &got);
-        reqs[i].result = static_cast<uint32_t>(got);
-        if (!reqs[i].status.ok() && first.ok()) first = reqs[i].status;
-      } else if (reqs[i].length > 0) {
-        pending.push_back(i);
-      }
+  void Submit(ReadRequest* r) override {
+    r->result = 0;
+    r->status = Status::OK();
+    if (r->file->fd() < 0 || r->length == 0) {  // a file without an fd (wrapped Env): read it here
+      ReadNow(r);
+      done_.push_back(r);
+    } else {
+      waiting_.push_back(r);
+      FillRing();
     }
-    unsigned in_flight = 0;
-    while (!pending.empty() || in_flight > 0) {
-      while (!pending.empty() && in_flight < depth_) {
-        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-        if (sqe == nullptr) break;
-        size_t i = pending.back();
-        pending.pop_back();
-        ReadRequest& r = reqs[i];
-        io_uring_prep_read(sqe, r.file->fd(), r.dst + r.result, r.length - r.result, r.offset + r.result);
-        io_uring_sqe_set_data64(sqe, i);
-        ++in_flight;
-      }
+  }
+
+  Status Reap(std::vector<ReadRequest*>* done) override {
+    if (done_.empty() && in_ring_ > 0) {
       int sub = io_uring_submit_and_wait(&ring_, 1);
       if (sub < 0 && sub != -EINTR) return Status::IOError(std::string("io_uring_submit: ") + std::strerror(-sub));
-      io_uring_cqe* cqe;
-      unsigned head, seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        ++seen;
-        --in_flight;
-        size_t i = static_cast<size_t>(io_uring_cqe_get_data64(cqe));
-        ReadRequest& r = reqs[i];
-        if (cqe->res < 0) {
-          if (cqe->res == -EAGAIN || cqe->res == -EINTR) {
-            pending.push_back(i);
-          } else {
-            r.status = Status::FromErrno(r.file->path() + " at byte " + std::to_string(r.offset + r.result), -cqe->res);
-            if (first.ok()) first = r.status;
-          }
-        } else if (cqe->res > 0) {
-          r.result += static_cast<uint32_t>(cqe->res);
-          if (r.result < r.length) pending.push_back(i);  // short read: ask for the rest
-        }
-        // res == 0: end of file; result stays short.
-      }
-      io_uring_cq_advance(&ring_, seen);
+      Harvest();
+      FillRing();
     }
-    return first;
+    done->insert(done->end(), done_.begin(), done_.end());
+    done_.clear();
+    // Prepared SQEs reach the kernel now, so reads proceed while the caller
+    // works on what it just got back.
+    if (unsubmitted_ > 0) {
+      int sub = io_uring_submit(&ring_);
+      if (sub < 0 && sub != -EINTR) return Status::IOError(std::string("io_uring_submit: ") + std::strerror(-sub));
+      if (sub > 0) unsubmitted_ -= std::min<unsigned>(unsubmitted_, static_cast<unsigned>(sub));
+    }
+    return Status::OK();
   }
+
+  size_t outstanding() const override { return done_.size() + waiting_.size() + in_ring_; }
   const char* name() const override { return "io_uring"; }
 
  private:
+  // Moves waiting requests into free ring slots (prepared, not yet submitted:
+  // the next Reap submits them all with one syscall).
+  void FillRing() {
+    while (!waiting_.empty() && in_ring_ < depth_) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      if (sqe == nullptr) {
+        int sub = io_uring_submit(&ring_);
+        if (sub > 0) unsubmitted_ -= std::min<unsigned>(unsubmitted_, static_cast<unsigned>(sub));
+        sqe = io_uring_get_sqe(&ring_);
+        if (sqe == nullptr) return;
+      }
+      ReadRequest* r = waiting_.front();
+      waiting_.pop_front();
+      io_uring_prep_read(sqe, r->file->fd(), r->dst + r->result, r->length - r->result, r->offset + r->result);
+      io_uring_sqe_set_data(sqe, r);
+      ++in_ring_;
+      ++unsubmitted_;
+    }
+  }
+
+  void Harvest() {
+    io_uring_cqe* cqe;
+    unsigned head, seen = 0;
+    unsubmitted_ = 0;  // submit_and_wait handed every prepared SQE to the kernel
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      --in_ring_;
+      auto* r = static_cast<ReadRequest*>(io_uring_cqe_get_data(cqe));
+      if (cqe->res < 0) {
+        if (cqe->res == -EAGAIN || cqe->res == -EINTR) {
+          waiting_.push_back(r);
+        } else {
+          r->status = Status::FromErrno(r->file->path() + " at byte " + std::to_string(r->offset + r->result), -cqe->res);
+          done_.push_back(r);
+        }
+      } else if (cqe->res > 0 && r->result + static_cast<uint32_t>(cqe->res) < r->length) {
+        r->result += static_cast<uint32_t>(cqe->res);
+        waiting_.push_back(r);  // short read: ask for the rest
+      } else {
+        r->result += static_cast<uint32_t>(cqe->res);  // res == 0: end of file, result stays short
+        done_.push_back(r);
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+  }
+
   unsigned depth_;
   io_uring ring_{};
+  unsigned in_ring_ = 0;      // prepared or submitted, completion not yet seen
+  unsigned unsubmitted_ = 0;  // prepared SQEs the kernel has not been told about
+  std::deque<ReadRequest*> waiting_;   // no ring slot yet (FIFO)
+  std::vector<ReadRequest*> done_;     // finished, not yet reaped
 };
 
 }  // namespace

@@ -6,6 +6,19 @@
 
 namespace dedupdb {
 
+Status BatchReader::ReadBatch(ReadRequest* requests, size_t n) {
+  for (size_t i = 0; i < n; ++i) Submit(&requests[i]);
+  std::vector<ReadRequest*> done;
+  Status first;
+  while (outstanding() > 0) {
+    done.clear();
+    DEDUPDB_RETURN_IF_ERROR(Reap(&done));
+    for (ReadRequest* r : done)
+      if (!r->status.ok() && first.ok()) first = r->status;
+  }
+  return first;
+}
+
 Status ReadFileToString(Env* env, const std::string& path, std::string* out) {
   std::unique_ptr<SequentialFile> f;
   DEDUPDB_RETURN_IF_ERROR(env->NewSequentialFile(path, &f));

@@ -39,6 +39,10 @@ class RandomAccessFile {
   virtual const std::string& path() const = 0;
   // OS file descriptor for io_uring submission, or -1 if the file has none.
   virtual int fd() const { return -1; }
+  // The caller will read small scattered pieces (binary searches): turn off
+  // the kernel's read-ahead, which would fetch 16 KiB+ around every cold
+  // probe and spend device bandwidth on bytes nobody reads.
+  virtual void HintRandomAccess() const {}
 };
 
 // Read-only memory map of a whole file. Hints tell the kernel how the
@@ -72,18 +76,36 @@ struct ReadRequest {
   char* dst = nullptr;
   uint32_t result = 0;
   Status status;
+  uint64_t tag = 0;  // the caller's, untouched by readers (e.g. which probe this is)
 };
 
 // Issues many independent reads at once: io_uring where the kernel offers it
 // (cold index lookups are then bounded by device IOPS, not latency), a pread
 // loop otherwise. Env::NewBatchReader picks the implementation.
+//
+// Two ways to use it. ReadBatch: a barrier, every request done on return.
+// Submit/Reap: a pipeline, for engines whose next reads depend on earlier
+// ones (a binary search per query): submit reads as they become known, reap
+// whichever finished, submit the follow-ups; the device queue never drains
+// while the CPU works. Do not mix the two on one reader at the same time.
 class BatchReader {
  public:
   virtual ~BatchReader() = default;
+  // Queues one read. The request must stay alive (and unmoved) until Reap
+  // hands it back. Reads may start before the next Reap.
+  virtual void Submit(ReadRequest* request) = 0;
+  // Waits until at least one submitted read has finished (returns at once if
+  // some already have), then appends every finished request to *done. Each
+  // carries its own status; the return value is only for failures of the
+  // reader itself. With nothing outstanding it returns OK and adds nothing.
+  virtual Status Reap(std::vector<ReadRequest*>* done) = 0;
+  // Reads submitted and not yet handed back by Reap.
+  virtual size_t outstanding() const = 0;
+  virtual const char* name() const = 0;  // "io_uring" or "pread"
+
   // Completes every request; returns the first failure (each request also
   // carries its own status).
-  virtual Status ReadBatch(ReadRequest* requests, size_t n) = 0;
-  virtual const char* name() const = 0;  // "io_uring" or "pread"
+  Status ReadBatch(ReadRequest* requests, size_t n);
 };
 
 // An exclusive advisory lock on a file (flock); released on destruction.

@@ -121,6 +121,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   uint64_t Size() const override { return size_; }
   const std::string& path() const override { return path_; }
   int fd() const override { return fd_; }
+  void HintRandomAccess() const override { ::posix_fadvise(fd_, 0, 0, POSIX_FADV_RANDOM); }
 
  private:
   std::string path_;

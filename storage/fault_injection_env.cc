@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_map>
 #include <vector>
 
 namespace dedupdb {
@@ -79,6 +80,7 @@ class FaultRandomAccessFile final : public RandomAccessFile {
   // Exposed so io_uring batches still work; FaultBatchReader applies the
   // faults itself and hands the base file to the real reader.
   int fd() const override { return base_->fd(); }
+  void HintRandomAccess() const override { base_->HintRandomAccess(); }
   const RandomAccessFile* base() const { return base_.get(); }
 
  private:
@@ -129,46 +131,61 @@ class FaultBatchReader final : public BatchReader {
  public:
   FaultBatchReader(FaultInjectionEnv* env, std::unique_ptr<BatchReader> base) : env_(env), base_(std::move(base)) {}
 
-  Status ReadBatch(ReadRequest* reqs, size_t n) override {
-    // Requests that get an injected error are answered here; the others go
-    // to the real reader on the unwrapped files (so io_uring stays in use).
-    std::vector<ReadRequest> pass;
-    std::vector<size_t> index;
-    Status first;
-    for (size_t i = 0; i < n; i++) {
-      ReadRequest& r = reqs[i];
-      r.result = 0;
-      r.status = env_->Check(FaultOp::kRead, r.file->path());
-      if (!r.status.ok()) {
-        if (first.ok()) first = r.status;
-        continue;
-      }
-      ReadRequest copy = r;
-      if (auto* f = dynamic_cast<const FaultRandomAccessFile*>(r.file)) copy.file = f->base();
-      pass.push_back(copy);
-      index.push_back(i);
+  // A request that gets an injected error is answered here; the others go to
+  // the real reader as a copy on the unwrapped file (so io_uring stays in
+  // use), and come back with the injected truncation applied.
+  void Submit(ReadRequest* r) override {
+    r->result = 0;
+    r->status = env_->Check(FaultOp::kRead, r->file->path());
+    if (!r->status.ok()) {
+      done_.push_back(r);
+      return;
     }
-    Status s = pass.empty() ? Status::OK() : base_->ReadBatch(pass.data(), pass.size());
-    for (size_t k = 0; k < pass.size(); k++) {
-      ReadRequest& r = reqs[index[k]];
-      r.status = pass[k].status;
-      r.result = pass[k].result;
-      uint64_t limit = env_->TruncatedSize(r.file->path());
-      if (r.offset >= limit) {
-        r.result = 0;
-      } else if (r.result > limit - r.offset) {
-        r.result = static_cast<uint32_t>(limit - r.offset);
-      }
-      env_->AddBytesRead(r.result);
-    }
-    if (!first.ok()) return first;
-    return s;
+    auto copy = std::make_unique<Pass>();
+    copy->req = *r;
+    copy->orig = r;
+    if (auto* f = dynamic_cast<const FaultRandomAccessFile*>(r->file)) copy->req.file = f->base();
+    ReadRequest* key = &copy->req;
+    passed_.emplace(key, std::move(copy));
+    base_->Submit(key);
   }
+
+  Status Reap(std::vector<ReadRequest*>* done) override {
+    if (done_.empty() && base_->outstanding() > 0) {
+      std::vector<ReadRequest*> got;
+      DEDUPDB_RETURN_IF_ERROR(base_->Reap(&got));
+      for (ReadRequest* g : got) {
+        auto it = passed_.find(g);
+        ReadRequest& r = *it->second->orig;
+        r.status = g->status;
+        r.result = g->result;
+        uint64_t limit = env_->TruncatedSize(r.file->path());
+        if (r.offset >= limit) {
+          r.result = 0;
+        } else if (r.result > limit - r.offset) {
+          r.result = static_cast<uint32_t>(limit - r.offset);
+        }
+        env_->AddBytesRead(r.result);
+        done_.push_back(&r);
+        passed_.erase(it);
+      }
+    }
+    done->insert(done->end(), done_.begin(), done_.end());
+    done_.clear();
+    return Status::OK();
+  }
+  size_t outstanding() const override { return done_.size() + passed_.size(); }
   const char* name() const override { return base_->name(); }
 
  private:
+  struct Pass {
+    ReadRequest req;
+    ReadRequest* orig;
+  };
   FaultInjectionEnv* env_;
   std::unique_ptr<BatchReader> base_;
+  std::unordered_map<ReadRequest*, std::unique_ptr<Pass>> passed_;
+  std::vector<ReadRequest*> done_;
 };
 
 }  // namespace

@@ -78,7 +78,7 @@ TEST(SaqBatch, AllPathsEqualOracle) {
   }
   std::vector<uint64_t> seq;
   BatchCountStats stats;
-  ASSERT_TRUE(SequentialPreadCount(*c.index, qs, nullptr, &seq, &stats).ok());
+  ASSERT_TRUE(SequentialPreadCount(*c.index, qs, nullptr, true, &seq, &stats).ok());
   EXPECT_EQ(seq, oracle);
 }
 
@@ -133,7 +133,7 @@ TEST(SaqBatch, ReadErrorsBecomeStatus) {
   opt.env = &env;
   Status st = BatchCount(*c.index, qs, opt, &counts, nullptr);
   EXPECT_FALSE(st.ok());
-  st = SequentialPreadCount(*c.index, qs, &env, &counts, nullptr);
+  st = SequentialPreadCount(*c.index, qs, &env, false, &counts, nullptr);
   EXPECT_FALSE(st.ok());
 }
 

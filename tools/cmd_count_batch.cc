@@ -132,7 +132,7 @@ int Run(const Opts& o) {
   std::vector<uint64_t> counts;
   BatchCountStats total;
   if (o.one_by_one) {
-    st = SequentialPreadCount(*index, queries, nullptr, &counts, &total);
+    st = SequentialPreadCount(*index, queries, nullptr, false, &counts, &total);
   } else {
     // Waves of queries so that progress shows and buffers stay bounded.
     const size_t wave = 16384;
