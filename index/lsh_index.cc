@@ -186,21 +186,7 @@ void LshBandMerger::Push(size_t i) {
   ++s.begin;
 }
 
-bool LshBandMerger::Next(uint64_t* key, uint64_t* doc) {
-  if (heap_.size() == 1) {  // one run left (the common compacted case): no heap work
-    Head& h = heap_[0];
-    *key = h.key;
-    *doc = h.doc;
-    Source& s = src_[h.src];
-    if (s.begin == s.end) {
-      heap_.clear();
-    } else {
-      h.key = s.begin->key;
-      h.doc = s.first_doc + s.begin->doc();
-      ++s.begin;
-    }
-    return true;
-  }
+bool LshBandMerger::NextFromHeap(uint64_t* key, uint64_t* doc) {
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end());
   const Head h = heap_.back();

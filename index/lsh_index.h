@@ -65,7 +65,22 @@ class LshBandMerger {
   };
   explicit LshBandMerger(std::vector<Source> sources);
   // False at the end.
-  bool Next(uint64_t* key, uint64_t* doc);
+  bool Next(uint64_t* key, uint64_t* doc) {
+    if (heap_.size() != 1) return NextFromHeap(key, doc);
+    // One run left (the common compacted case): no heap work, inlined.
+    Head& h = heap_[0];
+    *key = h.key;
+    *doc = h.doc;
+    Source& s = src_[h.src];
+    if (s.begin == s.end) {
+      heap_.clear();
+    } else {
+      h.key = s.begin->key;
+      h.doc = s.first_doc + s.begin->doc();
+      ++s.begin;
+    }
+    return true;
+  }
 
  private:
   struct Head {
@@ -74,6 +89,7 @@ class LshBandMerger {
     bool operator<(const Head& o) const { return key != o.key ? key > o.key : doc > o.doc; }  // min-heap
   };
   void Push(size_t src);
+  bool NextFromHeap(uint64_t* key, uint64_t* doc);
   std::vector<Source> src_;
   std::vector<Head> heap_;
 };
