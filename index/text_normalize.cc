@@ -439,8 +439,13 @@ void TokenizeWords(std::string_view text, Emit&& emit) {
   }
 }
 
-// Word hash, inlined into the tokeniser's emit callback.
-__attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+// Word hash, inlined into the tokeniser's emit callback: the same value as
+// XXH3_64bits, but words are short, so their 0..16-byte kernel is called
+// directly (no call and length dispatch per word).
+__attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) {
+  if (s.size() <= 16) return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(s.data()), s.size(), XXH3_kSecret, 0);
+  return XXH3_64bits(s.data(), s.size());
+}
 
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
@@ -465,6 +470,58 @@ void WordTokenizer::Tokenize(std::string_view text, std::vector<Word>* out) cons
   TokenizeAny(mode_, text, [out](size_t b, size_t e, std::string_view w) {
     out->push_back(Word{HashBytes(w), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
   });
+}
+
+void WordTokenizer::TokenizeHashes(std::string_view text, WordHashes* out) const {
+  out->Clear();
+  out->Reserve(text.size() / 5 + 16);  // typical text: ~6 bytes per word
+  size_t cap = out->capacity();
+  uint64_t* h = out->hashes();
+  uint32_t* b = out->begins();
+  uint32_t* e = out->ends();
+  size_t k = 0;
+  TokenizeAny(mode_, text, [&](size_t wb, size_t we, std::string_view w) {
+    if (k == cap) {
+      out->SetSize(k);
+      out->Reserve(k + 1);  // grows geometrically, keeping the contents
+      cap = out->capacity();
+      h = out->hashes();
+      b = out->begins();
+      e = out->ends();
+    }
+    h[k] = HashBytes(w);
+    b[k] = static_cast<uint32_t>(wb);
+    e[k] = static_cast<uint32_t>(we);
+    ++k;
+  });
+  out->SetSize(k);
+}
+
+void WordHashes::Reserve(size_t n) {
+  if (n <= capacity_) return;
+  capacity_ = std::max(n, 2 * capacity_);
+  // Uninitialised (filled before read); the first size() entries are kept.
+  std::unique_ptr<uint64_t[]> h(new uint64_t[capacity_]);
+  std::unique_ptr<uint32_t[]> b(new uint32_t[capacity_]), e(new uint32_t[capacity_]);
+  if (size_) {
+    std::memcpy(h.get(), hashes_.get(), size_ * sizeof(uint64_t));
+    std::memcpy(b.get(), begins_.get(), size_ * sizeof(uint32_t));
+    std::memcpy(e.get(), ends_.get(), size_ * sizeof(uint32_t));
+  }
+  hashes_ = std::move(h);
+  begins_ = std::move(b);
+  ends_ = std::move(e);
+}
+
+void WordHashes::AssignTokens(const uint32_t* tokens, size_t count) {
+  Clear();
+  Reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    hashes_[i] = HashTokenId(tokens[i]);
+    begins_[i] = static_cast<uint32_t>(i);
+    ends_[i] = static_cast<uint32_t>(i + 1);
+  }
+  size_ = count;
 }
 
 void WordTokenizer::NormalizedWords(std::string_view text, std::vector<std::string>* out) const {

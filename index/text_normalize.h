@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,12 +38,41 @@ struct Word {
   uint32_t end;
 };
 
+// The words of a text as parallel arrays (hash, begin, end): the form the
+// decontamination scan consumes, filled without per-word bounds checks.
+// Reuse one object to avoid allocation.
+class WordHashes {
+ public:
+  size_t size() const { return size_; }
+  const uint64_t* hashes() const { return hashes_.get(); }
+  const uint32_t* begins() const { return begins_.get(); }
+  const uint32_t* ends() const { return ends_.get(); }
+  uint64_t* hashes() { return hashes_.get(); }
+  uint32_t* begins() { return begins_.get(); }
+  uint32_t* ends() { return ends_.get(); }
+  void Clear() { size_ = 0; }
+  // Capacity for at least n words, keeping the first size() (the rest is
+  // undefined until written).
+  void Reserve(size_t n);
+  size_t capacity() const { return capacity_; }
+  void SetSize(size_t n) { size_ = n; }
+  // Token mode: one word per token ({HashTokenId, i, i + 1}, as TokenWords).
+  void AssignTokens(const uint32_t* tokens, size_t count);
+
+ private:
+  std::unique_ptr<uint64_t[]> hashes_;
+  std::unique_ptr<uint32_t[]> begins_, ends_;
+  size_t size_ = 0, capacity_ = 0;
+};
+
 class WordTokenizer {
  public:
   explicit WordTokenizer(NormalizationMode mode = NormalizationMode::kWords) : mode_(mode) {}
   NormalizationMode mode() const { return mode_; }
   // Replaces *out with the words of text. Thread-safe (no shared state).
   void Tokenize(std::string_view text, std::vector<Word>* out) const;
+  // The same words as parallel arrays (the scan's fast path).
+  void TokenizeHashes(std::string_view text, WordHashes* out) const;
   // The normalised words as strings (tests, exact Jaccard, debugging).
   void NormalizedWords(std::string_view text, std::vector<std::string>* out) const;
   // Whole-text normalisation: normalised words joined by single spaces.

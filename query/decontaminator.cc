@@ -10,8 +10,7 @@ namespace {
 
 // Per-thread scratch, so concurrent Check() calls share nothing mutable.
 struct Scratch {
-  std::vector<Word> words;
-  std::vector<uint64_t> hashes;
+  WordHashes words;
   std::vector<uint64_t> rolling;
   std::vector<std::pair<uint32_t, uint32_t>> example_grams;
 };
@@ -29,18 +28,16 @@ Scratch& LocalScratch() {
 // probe is an L2/L3 miss). Windows passing a filter get the canonical HashNgram and a
 // key-table lookup. Short examples are found through their p-word prefixes in
 // the same loops (the prefix filter is small and cache-resident).
-bool FindHits(const EvalIndex& index, const std::vector<Word>& words, Scratch& s, bool first_only,
+bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool first_only,
               std::vector<DeconGramHit>* hits) {
   const size_t n = index.n();
   const size_t p = index.short_prefix_len();
   const size_t w = words.size();
-  s.hashes.resize(w);
-  const uint64_t* h = s.hashes.data();
-  for (size_t i = 0; i < w; ++i) s.hashes[i] = words[i].hash;
+  const uint64_t* h = words.hashes();
   bool found = false;
   auto add = [&](uint32_t gram, size_t pos, size_t len) {
     found = true;
-    if (hits) hits->push_back(DeconGramHit{gram, uint32_t(pos), uint32_t(len), words[pos].begin, words[pos + len - 1].end});
+    if (hits) hits->push_back(DeconGramHit{gram, uint32_t(pos), uint32_t(len), words.begins()[pos], words.ends()[pos + len - 1]});
   };
   const EvalIndex::Filter& gram_filter = index.gram_filter();
   const EvalIndex::Filter& prefix_filter = index.prefix_filter();
@@ -157,29 +154,29 @@ DeconResult Decontaminator::Check(std::string_view doc) const {
 
 void Decontaminator::Check(std::string_view doc, DeconResult* r) const {
   Scratch& s = LocalScratch();
-  if (index_->token_mode()) s.words.clear();
-  else WordTokenizer(index_->mode()).Tokenize(doc, &s.words);
+  if (index_->token_mode()) s.words.Clear();
+  else WordTokenizer(index_->mode()).TokenizeHashes(doc, &s.words);
   Resolve(*index_, s, r);
 }
 
 bool Decontaminator::Contains(std::string_view doc) const {
   if (index_->token_mode()) return false;
   Scratch& s = LocalScratch();
-  WordTokenizer(index_->mode()).Tokenize(doc, &s.words);
+  WordTokenizer(index_->mode()).TokenizeHashes(doc, &s.words);
   return FindHits(*index_, s.words, s, true, nullptr);
 }
 
 void Decontaminator::CheckTokens(const uint32_t* tokens, size_t count, DeconResult* r) const {
   Scratch& s = LocalScratch();
-  if (index_->token_mode()) TokenWords(tokens, count, &s.words);
-  else s.words.clear();
+  if (index_->token_mode()) s.words.AssignTokens(tokens, count);
+  else s.words.Clear();
   Resolve(*index_, s, r);
 }
 
 bool Decontaminator::ContainsTokens(const uint32_t* tokens, size_t count) const {
   if (!index_->token_mode()) return false;
   Scratch& s = LocalScratch();
-  TokenWords(tokens, count, &s.words);
+  s.words.AssignTokens(tokens, count);
   return FindHits(*index_, s.words, s, true, nullptr);
 }
 

@@ -202,6 +202,43 @@ TEST(TextNormalize, NgramHashesAreXxh3OfWordHashes) {
   EXPECT_NE(HashNgram(h, 2), HashNgram(h + 1, 2));
 }
 
+// Word hashes are XXH3-64 of the normalised bytes at every length (the
+// tokeniser calls XXH3's short-input kernel directly), and the parallel-array
+// form equals Tokenize.
+TEST(TextNormalize, WordHashesAreXxh3AtEveryLength) {
+  std::string text;
+  for (size_t len = 1; len <= 40; ++len) text += std::string(len, static_cast<char>('a' + len % 26)) + (len % 3 ? " " : ", ");
+  text += "MiXed CASE words, with punct-uation!";
+  for (NormalizationMode mode : {NormalizationMode::kLmEval, NormalizationMode::kWords}) {
+    WordTokenizer tok(mode);
+    std::vector<Word> words;
+    std::vector<std::string> norm;
+    tok.Tokenize(text, &words);
+    tok.NormalizedWords(text, &norm);
+    ASSERT_EQ(words.size(), norm.size());
+    WordHashes wh;
+    tok.TokenizeHashes(text, &wh);
+    ASSERT_EQ(wh.size(), words.size());
+    for (size_t i = 0; i < words.size(); ++i) {
+      EXPECT_EQ(words[i].hash, XXH3_64bits(norm[i].data(), norm[i].size())) << norm[i];
+      EXPECT_EQ(words[i].hash, HashWord(norm[i]));
+      EXPECT_EQ(wh.hashes()[i], words[i].hash);
+      EXPECT_EQ(wh.begins()[i], words[i].begin);
+      EXPECT_EQ(wh.ends()[i], words[i].end);
+    }
+  }
+  // Growth past the initial capacity keeps earlier words.
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "a ";
+  WordHashes wh;
+  WordTokenizer(NormalizationMode::kLmEval).TokenizeHashes(many, &wh);
+  ASSERT_EQ(wh.size(), 5000u);
+  for (size_t i = 0; i < wh.size(); ++i) {
+    ASSERT_EQ(wh.hashes()[i], HashWord("a"));
+    ASSERT_EQ(wh.begins()[i], 2 * i);
+  }
+}
+
 TEST(TextNormalize, ShingleHashesWordMode) {
   ShingleOptions opt;
   opt.n = 3;
