@@ -15,7 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "index/sa_builder.h"
+#include "index/token_file.h"
 #include "storage/text_output.h"
 #include "storage/doc_store.h"
 #include "storage/json_writer.h"
@@ -120,67 +120,7 @@ void TokenDisplay(const uint32_t* t, size_t count, DeconResult* r, std::string* 
   }
 }
 
-// Reads a token file in chunks (ids widened to u32).
-Status ReadTokens(const RandomAccessFile& f, uint64_t offset, size_t count, unsigned width, std::vector<uint32_t>* out,
-                  std::string* raw) {
-  raw->resize(count * width);
-  size_t done = 0;
-  while (done < raw->size()) {
-    size_t got = 0;
-    DEDUPDB_RETURN_IF_ERROR(f.Read(offset + done, raw->size() - done, raw->data() + done, &got));
-    if (got == 0) return Status::Corruption(f.path() + ": unexpected end of file at byte offset " + std::to_string(offset + done));
-    done += got;
-  }
-  out->resize(count);
-  if (width == 4) {
-    std::memcpy(out->data(), raw->data(), count * 4);
-  } else {
-    for (size_t i = 0; i < count; ++i) {
-      uint16_t v;
-      std::memcpy(&v, raw->data() + 2 * i, 2);
-      (*out)[i] = v;
-    }
-  }
-  return Status::OK();
-}
-
 }  // namespace
-
-Status OpenTokenFile(Env* env, const std::string& path, unsigned want_bytes, std::unique_ptr<RandomAccessFile>* file,
-                     uint64_t* data_offset, unsigned* token_bytes, uint64_t* count) {
-  DEDUPDB_RETURN_IF_ERROR(env->NewRandomAccessFile(path, file));
-  const uint64_t size = (*file)->Size();
-  const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
-  if (npy) {
-    std::string head(static_cast<size_t>(std::min<uint64_t>(size, 65536)), '\0');
-    size_t got = 0;
-    DEDUPDB_RETURN_IF_ERROR((*file)->Read(0, head.size(), head.data(), &got));
-    head.resize(got);
-    uint32_t sb = 0;
-    DEDUPDB_RETURN_IF_ERROR(ParseNpyHeader(head, path, data_offset, &sb, count));
-    if (want_bytes != 0 && want_bytes != sb) {
-      return Status::InvalidArgument(path + ": .npy dtype is u" + std::to_string(8 * sb) + " but --dtype says u" +
-                                     std::to_string(8 * want_bytes));
-    }
-    if (*data_offset + *count * sb != size) {
-      return Status::InvalidArgument(path + ": file size " + std::to_string(size) + " does not match the .npy shape (truncated?)");
-    }
-    *token_bytes = sb;
-    return Status::OK();
-  }
-  if (want_bytes != 2 && want_bytes != 4) {
-    return Status::InvalidArgument(path + ": raw token file needs its width: --dtype u16 or u32");
-  }
-  if (size % want_bytes != 0) {
-    return Status::InvalidArgument(path + ": size " + std::to_string(size) + " is not a multiple of " +
-                                   std::to_string(want_bytes) + " bytes; trailing partial token at byte offset " +
-                                   std::to_string(size - size % want_bytes));
-  }
-  *data_offset = 0;
-  *token_bytes = want_bytes;
-  *count = size / want_bytes;
-  return Status::OK();
-}
 
 bool ParsePurifyPolicy(std::string_view name, PurifyPolicy* policy) {
   if (name == "drop-doc") *policy = PurifyPolicy::kDropDoc;
@@ -246,8 +186,12 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
   if (token_mode) {
     if (options.policy == PurifyPolicy::kMark && !options.purify_out.empty())
       return Status::InvalidArgument("decon scan: --policy mark needs JSONL output; token corpora purify with drop-doc or drop-span");
-    DEDUPDB_RETURN_IF_ERROR(OpenTokenFile(env, options.token_file, options.token_bytes, &token_file, &token_offset,
-                                          &token_bytes, &token_count));
+    TokenFile tf;
+    DEDUPDB_RETURN_IF_ERROR(TokenFile::Open(env, options.token_file, options.token_bytes, &tf));
+    token_offset = tf.data_offset;
+    token_bytes = tf.token_bytes;
+    token_count = tf.count;
+    token_file = std::move(tf.file);
     if (options.separator >= (uint64_t{1} << (8 * token_bytes)))
       return Status::InvalidArgument("decon scan: --separator " + std::to_string(options.separator) + " does not fit in u" +
                                      std::to_string(8 * token_bytes));
@@ -493,7 +437,7 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
     };
     while (!stop && pos < token_count && order < options.limit) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkTokens, token_count - pos));
-      read_status = ReadTokens(*token_file, token_offset + pos * token_bytes, n, token_bytes, &chunk, &raw);
+      read_status = ReadTokenIds(*token_file, token_offset, token_bytes, pos, n, &chunk, &raw);
       if (!read_status.ok()) break;
       size_t run = 0;  // start of the current run of non-separators in chunk
       for (size_t i = 0; i < n && !stop; ++i) {

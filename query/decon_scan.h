@@ -30,8 +30,9 @@ struct DeconScanOptions {
   std::string store;                // or a store directory
   // Or a token corpus (token-mode eval index): flat little-endian u16/u32 ids
   // (.bin, or .npy with its header), documents ended by `separator` (as
-  // `index-sa --tokens`). Spans are token positions; --purify writes a .bin
-  // of the same width (kept documents / pieces, each ended by the separator).
+  // `index-sa --tokens`; opened by index/token_file.h). Spans are token
+  // positions; --purify writes a .bin of the same width (kept documents /
+  // pieces, each ended by the separator).
   std::string token_file;
   unsigned token_bytes = 0;         // 2 or 4; 0 = from the .npy header
   uint64_t separator = 0;
@@ -66,11 +67,5 @@ Status RunDeconScan(Env* env, const Decontaminator& d, const DeconScanOptions& o
 // Cuts spans +- context out of text (the kDropSpan rule), joining the kept
 // pieces with a single newline; returns the number of bytes removed.
 uint64_t RemoveSpans(std::string_view text, const std::vector<DeconSpan>& spans, uint64_t context, std::string* out);
-
-// Opens a flat token file as `index-sa --tokens` does (.npy header via
-// ParseNpyHeader, raw .bin needs token_bytes): *data_offset = first token
-// byte, *token_bytes = 2 or 4, *count = tokens.
-Status OpenTokenFile(Env* env, const std::string& path, unsigned want_bytes, std::unique_ptr<RandomAccessFile>* file,
-                     uint64_t* data_offset, unsigned* token_bytes, uint64_t* count);
 
 }  // namespace dedupdb

@@ -15,6 +15,7 @@
 
 #include "index/eval_index.h"
 #include "index/eval_set.h"
+#include "index/token_file.h"
 #include "query/decontaminator.h"
 #include "query/decontaminator_c.h"
 #include "tests/test_util.h"
@@ -243,6 +244,31 @@ std::string WriteTokenFile(const std::string& path, const std::vector<Tokens>& d
   }
   test::WriteFile(path, body);
   return path;
+}
+
+TEST(DeconToken, TokenFileValidation) {
+  TempDir dir;
+  std::vector<Tokens> docs = {{1, 2, 3}, {4, 5}};
+  TokenFile tf;
+  std::string npy = WriteTokenFile(dir.Sub("t.npy"), docs, 4, false);
+  ASSERT_TRUE(TokenFile::Open(Env::Default(), npy, 0, &tf).ok());
+  EXPECT_EQ(tf.token_bytes, 4u);
+  EXPECT_EQ(tf.count, 7u);
+  std::vector<uint32_t> ids;
+  std::string raw;
+  ASSERT_TRUE(ReadTokenIds(*tf.file, tf.data_offset, tf.token_bytes, 3, 4, &ids, &raw).ok());
+  EXPECT_EQ(ids, (std::vector<uint32_t>{kSep, 4, 5, kSep}));
+  Status s = TokenFile::Open(Env::Default(), npy, 2, &tf);
+  EXPECT_NE(s.ToString().find("dtype is u32 but --dtype says u16"), std::string::npos) << s.ToString();
+  std::string bin = WriteTokenFile(dir.Sub("t.bin"), docs, 2, false);
+  test::WriteFile(bin, test::ReadFile(bin) + "x");  // a trailing partial token
+  s = TokenFile::Open(Env::Default(), bin, 2, &tf);
+  EXPECT_NE(s.ToString().find("trailing partial token at byte offset 14"), std::string::npos) << s.ToString();
+  s = TokenFile::Open(Env::Default(), bin, 0, &tf);
+  EXPECT_NE(s.ToString().find("--dtype u16 or u32"), std::string::npos) << s.ToString();
+  // A truncated read names the offset.
+  ASSERT_TRUE(TokenFile::Open(Env::Default(), npy, 4, &tf).ok());
+  EXPECT_FALSE(ReadTokenIds(*tf.file, tf.data_offset, 4, 6, 2, &ids, &raw).ok());
 }
 
 TEST(DeconToken, ScanCliMatchesBruteForce) {
