@@ -8,7 +8,9 @@
 # 3. end-to-end `dedupdb decon scan` over ../shared/data/corpus/ (1 and 2 threads);
 # 4. the Python reference (ngram_overlap_reference.py) and our scan on the same
 #    subset (--limit docs per file), side by side, for the speed ratio;
-# 5. with a store that has a suffix-array index: `decon report` (io_uring
+# 5. token mode: eval sets and a corpus slice mapped to token ids, CheckTokens
+#    and `decon scan --tokens`;
+# 6. with a store that has a suffix-array index: `decon report` (io_uring
 #    batches and mmap binary searches).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +46,37 @@ grep -o '"scan_seconds": [0-9.]*, "scan_mb_per_s": [0-9.]*' "$WORK/ref.json" || 
 cpu "$BUILD/dedupdb" -q --json decon scan --index "$WORK/evals.ddx" "$SUB" --limit "$LIMIT" --threads 1 | cut -c1-200
 { zstd -dc "$SUB" || true; } | head -n "$LIMIT" > "$WORK/subset.jsonl"
 "$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$WORK/subset.jsonl" --reps 3
+
+echo "== token mode: the same texts as token ids (a word -> id vocabulary), CheckTokens in memory"
+# Words normalised as lm-eval does (lower case, ASCII punctuation deleted,
+# whitespace split) get ids 1.. in first-seen order; 0 separates documents.
+mkdir -p "$WORK/tok_evals"
+/usr/bin/python3 - "$DATA" "$WORK" "${TOKEN_DOCS:-20000}" <<'PY'
+import json, string, subprocess, sys, glob, os
+import numpy as np
+data, work, ndocs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+vocab = {}
+table = str.maketrans('', '', string.punctuation)
+def ids(text):
+    return [vocab.setdefault(w, len(vocab) + 1) for w in text.lower().translate(table).split()]
+for path in sorted(glob.glob(data + '/benchmarks/*.jsonl.zst')):
+    name = os.path.basename(path)[:-len('.jsonl.zst')]
+    lines = subprocess.run(['zstd', '-dc', path], capture_output=True, check=True).stdout.decode().split('\n')
+    with open(f'{work}/tok_evals/{name}.jsonl', 'w') as out:
+        for k, line in enumerate(l for l in lines if l.strip()):
+            out.write(json.dumps({'id': k, 'tokens': ids(json.loads(line).get('text', ''))}) + '\n')
+corpus = subprocess.run(f'zstd -dc {data}/corpus/enwiki_extract.jsonl.zst | head -n {ndocs}', shell=True,
+                        capture_output=True).stdout.decode().split('\n')
+toks = []
+for line in (l for l in corpus if l.strip()):
+    toks += ids(json.loads(line)['text']) + [0]
+np.save(f'{work}/tok_corpus.npy', np.array(toks, dtype='<u4'))
+print(f'vocab {len(vocab)}, corpus {len(corpus)} docs, {len(toks)} tokens')
+PY
+cpu "$BUILD/dedupdb" --json decon index --tokens --fields tokens --out "$WORK/tok_evals.ddx" "$WORK"/tok_evals/*.jsonl
+"$BUILD/bench/decon_bench" "$WORK/tok_evals.ddx" "$WORK/tok_corpus.npy" --separator 0 --reps 3
+cpu "$BUILD/dedupdb" -q --json decon scan --index "$WORK/tok_evals.ddx" --tokens "$WORK/tok_corpus.npy" --separator 0 \
+  --threads 1 | cut -c1-200
 
 if [ -n "$STORE" ]; then
   echo "== index-backed report on $STORE"

@@ -1,5 +1,6 @@
 // Decontamination benchmark (bench/decon.sh runs it):
 //   decon_bench EVAL_INDEX CORPUS... [--max-mb N] [--reps R]
+//   decon_bench TOKEN_EVAL_INDEX TOKENS.npy --separator ID [--reps R]
 // Loads up to N MB of corpus text into memory (warm: no I/O or JSON parsing
 // in the timed part), then measures on ONE core:
 //   - scan throughput: Decontaminator::Check over every document (MB/s);
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "index/token_file.h"
 #include "query/decon_report.h"
 #include "query/decontaminator.h"
 #include "storage/input_reader.h"
@@ -34,6 +36,50 @@ double Now() {
 double Wall() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+// Token mode: CORPUS is one flat token file (.npy, or .bin of u32), documents
+// ended by --separator; measures CheckTokens over all of it, in memory.
+int TokenBench(const Decontaminator& d, const std::vector<std::string>& inputs, uint64_t separator, int reps) {
+  if (inputs.size() != 1) {
+    std::fprintf(stderr, "token mode: give one token file\n");
+    return 2;
+  }
+  TokenFile tf;
+  Status s = TokenFile::Open(Env::Default(), inputs[0], inputs[0].ends_with(".npy") ? 0 : 4, &tf);
+  std::vector<uint32_t> ids;
+  std::string raw;
+  if (s.ok()) s = ReadTokenIds(*tf.file, tf.data_offset, tf.token_bytes, 0, tf.count, &ids, &raw);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::vector<std::pair<size_t, size_t>> docs;
+  size_t start = 0;
+  for (size_t i = 0; i <= ids.size(); ++i) {
+    if (i == ids.size() || ids[i] == separator) {
+      if (i > start) docs.push_back({start, i - start});
+      start = i + 1;
+    }
+  }
+  DeconResult res;
+  uint64_t flagged = 0;
+  double best = 1e9;
+  for (int r = 0; r < reps; ++r) {
+    double t0 = Now();
+    flagged = 0;
+    for (const auto& [off, len] : docs) {
+      d.CheckTokens(ids.data() + off, len, &res);
+      flagged += res.contaminated();
+    }
+    best = std::min(best, Now() - t0);
+  }
+  std::printf("{\"docs\":%zu,\"tokens\":%zu,\"eval_grams\":%llu,\"n\":%u,\"flagged\":%llu,"
+              "\"check_tokens_m_per_s\":%.1f,\"check_mb_s_of_u%u\":%.1f}\n",
+              docs.size(), ids.size(), (unsigned long long)d.index().num_grams(), d.index().n(),
+              (unsigned long long)flagged, ids.size() / 1e6 / best, 8 * tf.token_bytes,
+              ids.size() * double(tf.token_bytes) / 1e6 / best);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,9 +91,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   uint64_t max_bytes = 200ull << 20;
   int reps = 1;
+  uint64_t separator = 0;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--max-mb") && i + 1 < argc) max_bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--separator") && i + 1 < argc) separator = std::strtoull(argv[++i], nullptr, 10);
     else inputs.push_back(argv[i]);
   }
   Decontaminator d;
@@ -56,6 +104,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
+  if (d.index().token_mode()) return TokenBench(d, inputs, separator, reps);
   // Load the corpus.
   std::unique_ptr<DocumentReader> reader;
   s = DocumentReader::Open(Env::Default(), inputs, ReaderOptions(), &reader);

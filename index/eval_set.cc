@@ -71,7 +71,8 @@ Status ReadEvalSet(Env* env, const EvalSetSpec& spec,
     std::string text;
     bool has_text = false;
   };
-  std::map<uint64_t, Entry> lines;
+  // Keyed by (file, line): a set given as a directory or glob spans files.
+  std::map<std::pair<size_t, uint64_t>, Entry> lines;
   for (const std::string& field : spec.fields) {
     ReaderOptions ro;
     ro.text_field = field;
@@ -84,7 +85,7 @@ Status ReadEvalSet(Env* env, const EvalSetSpec& spec,
       bool done = false;
       DEDUPDB_RETURN_IF_ERROR(reader->Next(&rec, &done));
       if (done) break;
-      Entry& e = lines[rec.line];
+      Entry& e = lines[{reader->current_file(), rec.line}];
       if (e.id.empty()) {
         // The reader names id-less records "<file>:<line>"; the reference
         // uses the 0-based line number.
@@ -103,8 +104,9 @@ Status ReadEvalSet(Env* env, const EvalSetSpec& spec,
                                      std::to_string(s.byte_offset) + "): " + s.reason);
     }
   }
-  for (const auto& [line, e] : lines) {
-    DEDUPDB_RETURN_IF_ERROR(fn(line - 1, e.id, e.text));
+  uint64_t index = 0;
+  for (const auto& [key, e] : lines) {
+    DEDUPDB_RETURN_IF_ERROR(fn(index++, e.id, e.text));
   }
   return Status::OK();
 }

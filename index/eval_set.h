@@ -38,9 +38,10 @@ std::vector<std::string> DefaultEvalFields(std::string_view set_name);
 // the per-name default but not over fields given in the argument).
 Status ParseEvalSetArg(const std::string& arg, const std::vector<std::string>& fields_override, EvalSetSpec* spec);
 
-// Calls fn(example_index, external_id, checked_text) for every line of the
-// set in file order (token mode: checked_text is the ids as little-endian
-// u32s). external_id is the record's "id" or its 0-based line
+// Calls fn(example_index, external_id, checked_text) for every record of the
+// set in file order, example_index counting from 0 (a set given as a
+// directory or glob reads its files in order; token mode: checked_text is
+// the ids as little-endian u32s). external_id is the record's "id" or its 0-based line
 // number, as in the reference. Records where none of the fields is present
 // give an empty text (the caller decides; the reference skips them).
 Status ReadEvalSet(Env* env, const EvalSetSpec& spec,

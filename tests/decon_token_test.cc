@@ -246,6 +246,23 @@ std::string WriteTokenFile(const std::string& path, const std::vector<Tokens>& d
   return path;
 }
 
+// A set given as a glob over several files keeps every file's examples
+// (records are keyed by file and line, not line alone).
+TEST(DeconToken, GlobSetKeepsEveryFile) {
+  TempDir dir;
+  test::WriteFile(dir.Sub("p1.jsonl"), "{\"id\": \"a\", \"tokens\": [1, 2]}\n{\"id\": \"b\", \"tokens\": [3]}\n");
+  test::WriteFile(dir.Sub("p2.jsonl"), "{\"id\": \"c\", \"tokens\": [4, 5, 6]}\n");
+  EvalSetSpec spec;
+  ASSERT_TRUE(ParseEvalSetArg("parts=" + dir.path() + "/p*.jsonl:tokens", {}, &spec).ok());
+  spec.tokens = true;
+  std::vector<std::pair<std::string, size_t>> got;
+  ASSERT_TRUE(ReadEvalSet(Env::Default(), spec, [&](uint64_t, std::string_view id, std::string_view text) {
+                got.push_back({std::string(id), text.size() / 4});
+                return Status::OK();
+              }).ok());
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, size_t>>{{"a", 2}, {"b", 1}, {"c", 3}}));
+}
+
 TEST(DeconToken, TokenFileValidation) {
   TempDir dir;
   std::vector<Tokens> docs = {{1, 2, 3}, {4, 5}};
