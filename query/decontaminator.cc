@@ -45,9 +45,8 @@ bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool 
   const size_t prefixes = p > 0 && w >= p ? w - p + 1 : 0;  // p-word windows
   constexpr size_t kChunk = 256;
   constexpr size_t kAhead = 32;  // prefetch distance (measured: 16 and 64 slower; all-at-once much slower)
-  s.rolling.resize(2 * kChunk);
+  s.rolling.resize(kChunk);
   uint64_t* mixed_gram = s.rolling.data();
-  uint64_t* mixed_prefix = s.rolling.data() + kChunk;
   std::pair<size_t, uint64_t> cand[kChunk];  // (window, gram hash) passing the filter
   const RollingNgram roll_n(n), roll_p(std::max<size_t>(p, 1));
   uint64_t rn = grams ? RollingNgramHash(h, n) : 0;
@@ -61,10 +60,6 @@ bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool 
       const uint64_t m = RollingFilterMix(rn);
       mixed_gram[i - base] = m;
       if (i < base + kAhead) gram_filter.PrefetchMixed(m);
-    }
-    for (size_t i = base; i < prefix_end; ++i) {
-      if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
-      mixed_prefix[i - base] = RollingFilterMix(rp);
     }
     // Windows passing the filter (~1%, nearly all false positives) are
     // collected and looked up after the chunk, their directory entries and
@@ -84,8 +79,10 @@ bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool 
       add(g, cand[c].first, n);
       if (first_only) return true;
     }
+    // The prefix filter is small (cache-resident): tested as it is slid.
     for (size_t i = base; i < prefix_end; ++i) {
-      if (!prefix_filter.MayContainMixed(mixed_prefix[i - base])) continue;
+      if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
+      if (!prefix_filter.MayContainMixed(RollingFilterMix(rp))) continue;
       uint64_t ph = HashNgram(h + i, p);
       uint64_t mask = index.ShortLengthsForPrefix(ph);
       while (mask) {
