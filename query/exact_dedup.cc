@@ -59,7 +59,17 @@ struct Cursor {
   const uint8_t* ptr = nullptr;
   uint64_t len = 0;  // bytes of min(k, symbols to the end of the shard)
 
-  static constexpr uint64_t kPrefetch = 24;
+  // Two-stage prefetch. Far ahead, only the first cache line of a suffix
+  // (most suffixes differ from their neighbour within it). Near ahead, once
+  // that line has arrived: if the suffix agrees with its SA predecessor on
+  // the first kProbe bytes it is probably in a repeated group, whose member
+  // comparisons read all k bytes, so fetch the rest of its k-prefix then.
+  // Fetching every line of every k-prefix up front made large k memory-bound
+  // (the miss buffers filled with lines nobody compared).
+  static constexpr uint64_t kFar = 24, kNear = 8, kProbe = 16;
+  static const uint8_t* Line(const uint8_t* p) {
+    return reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63});
+  }
   // Entry j of the SA: one unaligned 8-byte load and a mask while 8 bytes
   // are in bounds (all but the last few entries).
   uint64_t Entry(uint64_t j) const {
@@ -75,12 +85,16 @@ struct Cursor {
     if (i >= run.sa_size) return false;
     const unsigned sb = ctx->sb;
     off = Entry(i);
-    if (i + kPrefetch < run.sa_size) {
-      // SA order is random order in the text: fetch ahead to hide the
-      // misses, every cache line the k-prefix comparison will read (capped).
-      const uint8_t* p = run.text + sb * Entry(i + kPrefetch);
-      const uint8_t* line = reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63});
-      for (const uint8_t* e = p + std::min<uint64_t>(k * sb, 256); line < e; line += 64) __builtin_prefetch(line);
+    if (i + kFar < run.sa_size) __builtin_prefetch(run.text + sb * Entry(i + kFar));
+    const uint64_t key_bytes = k * sb;
+    if (key_bytes > kProbe && i + kNear < run.sa_size) {
+      const uint64_t a = Entry(i + kNear), b = Entry(i + kNear - 1);
+      const uint64_t limit = run.text_size * sb;
+      const uint8_t* pa = run.text + sb * a;
+      if (sb * std::max(a, b) + kProbe <= limit && std::memcmp(pa, run.text + sb * b, kProbe) == 0) {
+        const uint8_t* end = pa + std::min(key_bytes, limit - sb * a);
+        for (const uint8_t* line = Line(pa) + 64; line < end; line += 64) __builtin_prefetch(line);
+      }
     }
     ptr = run.text + off * sb;
     len = std::min<uint64_t>(k, run.text_size - off) * sb;
