@@ -119,9 +119,10 @@ class IoUringBatchReader final : public BatchReader {
           r->status = Status::FromErrno(r->file->path() + " at byte " + std::to_string(r->offset + r->result), -cqe->res);
           done_.push_back(r);
         }
-      } else if (cqe->res > 0 && r->result + static_cast<uint32_t>(cqe->res) < r->length) {
+      } else if (cqe->res > 0 && r->result + static_cast<uint32_t>(cqe->res) < r->length &&
+                 r->offset + r->result + static_cast<uint32_t>(cqe->res) < r->file->Size()) {
         r->result += static_cast<uint32_t>(cqe->res);
-        waiting_.push_back(r);  // short read: ask for the rest
+        waiting_.push_back(r);  // short read before the end of the file: ask for the rest
       } else {
         r->result += static_cast<uint32_t>(cqe->res);  // res == 0: end of file, result stays short
         done_.push_back(r);
