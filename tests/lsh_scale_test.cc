@@ -27,8 +27,9 @@ TEST(LshScale, EntryRoundTripAndOrderAbove32Bits) {
   const uint64_t docs[] = {0, 1, k32 - 1, k32, k32 + 1, 3 * k32 + 7, kMaxLshRunDocs - 1};
   for (uint64_t d : docs) {
     const LshEntry e = LshEntry::Make(0x1234567890ABCDEFull, d);
+    const uint64_t key = e.key;
     EXPECT_EQ(e.doc(), d);
-    EXPECT_EQ(e.key, 0x1234567890ABCDEFull);
+    EXPECT_EQ(key, 0x1234567890ABCDEFull);
     // The stored bytes: key LE, then the 40-bit doc LE.
     unsigned char raw[13];
     std::memcpy(raw, &e, 13);
@@ -49,7 +50,8 @@ TEST(LshScale, EntryRoundTripAndOrderAbove32Bits) {
   std::sort(v.begin(), v.end());
   std::sort(ref.begin(), ref.end());
   for (size_t i = 0; i < v.size(); ++i) {
-    ASSERT_EQ(v[i].key, ref[i].first) << i;
+    const uint64_t key = v[i].key;  // a copy: packed members may not be bound to references
+    ASSERT_EQ(key, ref[i].first) << i;
     ASSERT_EQ(v[i].doc(), ref[i].second) << i;
   }
 }
