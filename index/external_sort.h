@@ -44,6 +44,11 @@ class ExternalSorter {
   ExternalSorter(const ExternalSorter&) = delete;
   ExternalSorter& operator=(const ExternalSorter&) = delete;
 
+  // Optional: the caller knows about how many records come; reserves that
+  // much of the buffer at once (never more than the budget) instead of
+  // growing by doubling.
+  void Reserve(uint64_t records) { buffer_.reserve(std::min<uint64_t>(records, capacity_)); }
+
   Status Add(const T& record) {
     // Grow by doubling but never past the budget (plain push_back growth
     // could overshoot it by up to 2x).

@@ -352,6 +352,7 @@ Status BuildLshIndex(const std::string& store_dir, const LshBuildOptions& option
   std::vector<std::unique_ptr<BandSorter>> sorters;
   for (unsigned j = 0; j < B; ++j) {
     sorters.push_back(std::make_unique<BandSorter>(env, staging, "band" + std::to_string(j), per_band));
+    sorters.back()->Reserve(last - first);  // one entry per new doc at most
   }
 
   MinHashPermutations perms(K, m.seed);
