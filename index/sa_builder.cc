@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "index/suffix_array.h"
+#include "index/token_file.h"
 #include "storage/coding.h"
 #include "storage/doc_store.h"
 #include "storage/file_format.h"
@@ -126,55 +127,6 @@ Status SortSuffixes(const uint8_t* text, uint64_t n_bytes, uint32_t symbol_bytes
   return Status::OK();
 }
 
-// ---- .npy ----------------------------------------------------------------------
-
-Status ParseNpyHeader(std::string_view file_start, const std::string& path, uint64_t* data_offset,
-                      uint32_t* symbol_bytes, uint64_t* count) {
-  auto bad = [&](const std::string& why) { return Status::InvalidArgument(path + ": not a supported .npy file: " + why); };
-  if (file_start.size() < 10 || file_start.substr(0, 6) != std::string_view("\x93NUMPY", 6)) return bad("bad magic");
-  uint8_t major = static_cast<uint8_t>(file_start[6]);
-  uint64_t hlen, hstart;
-  if (major == 1) {
-    hlen = static_cast<uint8_t>(file_start[8]) | (uint64_t(static_cast<uint8_t>(file_start[9])) << 8);
-    hstart = 10;
-  } else if (major == 2 || major == 3) {
-    if (file_start.size() < 12) return bad("truncated header");
-    hlen = DecodeFixed32(file_start.data() + 8);
-    hstart = 12;
-  } else {
-    return bad("unknown version " + std::to_string(major));
-  }
-  if (file_start.size() < hstart + hlen) return bad("header longer than the first " + std::to_string(file_start.size()) + " bytes");
-  std::string h(file_start.substr(hstart, hlen));
-  auto value_of = [&](const std::string& key) -> std::string {
-    size_t k = h.find("'" + key + "'");
-    if (k == std::string::npos) return "";
-    size_t c = h.find(':', k);
-    if (c == std::string::npos) return "";
-    size_t b = h.find_first_not_of(" ", c + 1);
-    if (b == std::string::npos) return "";
-    size_t e = b;
-    if (h[b] == '\'') e = h.find('\'', b + 1) + 1;
-    else if (h[b] == '(') e = h.find(')', b) + 1;
-    else e = h.find_first_of(",}", b);
-    if (e == std::string::npos || e == 0) return "";
-    return h.substr(b, e - b);
-  };
-  std::string descr = value_of("descr"), fortran = value_of("fortran_order"), shape = value_of("shape");
-  if (descr == "'<u2'") *symbol_bytes = 2;
-  else if (descr == "'<u4'") *symbol_bytes = 4;
-  else return bad("dtype " + (descr.empty() ? std::string("?") : descr) + " (want '<u2' or '<u4')");
-  if (fortran != "False") return bad("fortran_order must be False");
-  // shape "(N,)"
-  if (shape.size() < 3 || shape.front() != '(' || shape.back() != ')') return bad("shape must be 1-D");
-  std::string inner = shape.substr(1, shape.size() - 2);
-  while (!inner.empty() && (inner.back() == ',' || inner.back() == ' ')) inner.pop_back();
-  if (inner.empty() || inner.find_first_not_of("0123456789") != std::string::npos) return bad("shape must be 1-D");
-  *count = std::stoull(inner);
-  *data_offset = hstart + hlen;
-  return Status::OK();
-}
-
 // ---- the build -----------------------------------------------------------------
 
 namespace {
@@ -194,13 +146,6 @@ Status ReadExactly(const RandomAccessFile& f, uint64_t offset, uint64_t n, uint8
   }
   return Status::OK();
 }
-
-struct TokenInput {
-  std::string path;
-  uint64_t data_offset = 0;  // first token byte
-  uint64_t count = 0;        // tokens
-  uint32_t token_bytes = 2;
-};
 
 class Build {
  public:
@@ -226,8 +171,7 @@ class Build {
   uint64_t sep_ = kByteSeparator;
   std::unique_ptr<StoreWriter> writer_;
   std::unique_ptr<DocStore> store_;
-  TokenInput tokens_;
-  std::unique_ptr<RandomAccessFile> token_file_;
+  TokenFile tokens_;
   std::vector<ShardSpan> spans_;
   std::string staging_;
   std::string rel_dir_;
@@ -261,36 +205,7 @@ Status Build::PlanBytes(uint64_t capacity) {
 }
 
 Status Build::OpenTokens() {
-  tokens_.path = opt_.token_file;
-  DEDUPDB_RETURN_IF_ERROR(env_->NewRandomAccessFile(tokens_.path, &token_file_));
-  uint64_t size = token_file_->Size();
-  bool npy = tokens_.path.size() >= 4 && tokens_.path.compare(tokens_.path.size() - 4, 4, ".npy") == 0;
-  if (npy) {
-    std::string head(std::min<uint64_t>(size, 1 << 16), '\0');
-    size_t got = 0;
-    DEDUPDB_RETURN_IF_ERROR(token_file_->Read(0, head.size(), head.data(), &got));
-    head.resize(got);
-    DEDUPDB_RETURN_IF_ERROR(ParseNpyHeader(head, tokens_.path, &tokens_.data_offset, &tokens_.token_bytes, &tokens_.count));
-    if (opt_.token_bytes != 0 && opt_.token_bytes != tokens_.token_bytes) {
-      return Status::InvalidArgument(tokens_.path + ": .npy dtype is u" + std::to_string(8 * tokens_.token_bytes) +
-                                     " but --dtype says u" + std::to_string(8 * opt_.token_bytes));
-    }
-    if (tokens_.data_offset + tokens_.count * tokens_.token_bytes != size) {
-      return Status::InvalidArgument(tokens_.path + ": file size " + std::to_string(size) +
-                                     " does not match the .npy shape (truncated?)");
-    }
-  } else {
-    tokens_.token_bytes = opt_.token_bytes;
-    if (tokens_.token_bytes != 2 && tokens_.token_bytes != 4) {
-      return Status::InvalidArgument(tokens_.path + ": raw token file needs its width: --dtype u16 or u32");
-    }
-    if (size % tokens_.token_bytes != 0) {
-      return Status::InvalidArgument(tokens_.path + ": size " + std::to_string(size) + " is not a multiple of " +
-                                     std::to_string(tokens_.token_bytes) + " bytes; trailing partial token at byte offset " +
-                                     std::to_string(size - size % tokens_.token_bytes));
-    }
-    tokens_.count = size / tokens_.token_bytes;
-  }
+  DEDUPDB_RETURN_IF_ERROR(TokenFile::Open(env_, opt_.token_file, opt_.token_bytes, &tokens_));
   sb_ = tokens_.token_bytes;
   if (sb_ < 8 && (opt_.separator >> (8 * sb_)) != 0) {
     return Status::InvalidArgument("separator id " + std::to_string(opt_.separator) + " does not fit in u" +
@@ -313,11 +228,11 @@ Status Build::PlanTokens(uint64_t capacity) {
   ProgressMeter meter("index-sa: scanning tokens", tokens_.count * sb_, ProgressMeter::Unit::kBytes, opt_.show_progress);
   while (pos < tokens_.count) {
     uint64_t n = std::min<uint64_t>(tokens_.count - pos, buf.size() / sb_);
-    DEDUPDB_RETURN_IF_ERROR(ReadExactly(*token_file_, tokens_.data_offset + pos * sb_, n * sb_, buf.data()));
+    DEDUPDB_RETURN_IF_ERROR(ReadExactly(*tokens_.file, tokens_.data_offset + pos * sb_, n * sb_, buf.data()));
     for (uint64_t i = 0; i < n; ++i) {
       if (LoadLe(buf.data() + i * sb_, sb_) == sep_) {
         Status st = planner.Add(run, run + 1);
-        if (!st.ok()) return st.WithContext(tokens_.path + " (document ending at token " + std::to_string(pos + i) + ")");
+        if (!st.ok()) return st.WithContext(opt_.token_file + " (document ending at token " + std::to_string(pos + i) + ")");
         run = 0;
       } else {
         ++run;
@@ -328,7 +243,7 @@ Status Build::PlanTokens(uint64_t capacity) {
   }
   if (run > 0) {
     Status st = planner.Add(run, run);
-    if (!st.ok()) return st.WithContext(tokens_.path + " (last document)");
+    if (!st.ok()) return st.WithContext(opt_.token_file + " (last document)");
   }
   meter.Finish();
   spans_ = planner.shards();
@@ -374,7 +289,7 @@ Status Build::FillBytes(const ShardSpan& s, uint8_t* text, uint64_t* starts) {
 
 Status Build::FillTokens(const ShardSpan& s, uint8_t* text, uint64_t* starts) {
   DEDUPDB_RETURN_IF_ERROR(
-      ReadExactly(*token_file_, tokens_.data_offset + s.input_begin * sb_, s.input_symbols * sb_, text));
+      ReadExactly(*tokens_.file, tokens_.data_offset + s.input_begin * sb_, s.input_symbols * sb_, text));
   uint64_t local = 0;
   bool at_start = true;
   for (uint64_t i = 0; i < s.input_symbols; ++i) {
@@ -392,7 +307,7 @@ Status Build::FillTokens(const ShardSpan& s, uint8_t* text, uint64_t* starts) {
     ++n;
   }
   starts[local] = n;
-  if (n != s.num_symbols || local != s.num_docs) return Status::Corruption(tokens_.path + ": changed during the build");
+  if (n != s.num_symbols || local != s.num_docs) return Status::Corruption(opt_.token_file + ": changed during the build");
   return Status::OK();
 }
 

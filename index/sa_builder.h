@@ -116,9 +116,4 @@ Status SortSuffixes(const uint8_t* text, uint64_t n_bytes, uint32_t symbol_bytes
 // Narrowest pointer width (bytes, >= 4) that addresses positions < num_symbols.
 unsigned PointerWidthFor(uint64_t num_symbols);
 
-// Parses a .npy header (v1/v2/v3, little-endian '<u2'/'<u4', 1-D, C order):
-// *data_offset = first data byte, *symbol_bytes = 2 or 4, *count = elements.
-Status ParseNpyHeader(std::string_view file_start, const std::string& path, uint64_t* data_offset,
-                      uint32_t* symbol_bytes, uint64_t* count);
-
 }  // namespace dedupdb

@@ -4,9 +4,57 @@
 #include <algorithm>
 #include <cstring>
 
-#include "index/sa_builder.h"
+#include "storage/coding.h"
 
 namespace dedupdb {
+
+Status ParseNpyHeader(std::string_view file_start, const std::string& path, uint64_t* data_offset,
+                      uint32_t* symbol_bytes, uint64_t* count) {
+  auto bad = [&](const std::string& why) { return Status::InvalidArgument(path + ": not a supported .npy file: " + why); };
+  if (file_start.size() < 10 || file_start.substr(0, 6) != std::string_view("\x93NUMPY", 6)) return bad("bad magic");
+  uint8_t major = static_cast<uint8_t>(file_start[6]);
+  uint64_t hlen, hstart;
+  if (major == 1) {
+    hlen = static_cast<uint8_t>(file_start[8]) | (uint64_t(static_cast<uint8_t>(file_start[9])) << 8);
+    hstart = 10;
+  } else if (major == 2 || major == 3) {
+    if (file_start.size() < 12) return bad("truncated header");
+    hlen = DecodeFixed32(file_start.data() + 8);
+    hstart = 12;
+  } else {
+    return bad("unknown version " + std::to_string(major));
+  }
+  if (file_start.size() < hstart + hlen) return bad("header longer than the first " + std::to_string(file_start.size()) + " bytes");
+  std::string h(file_start.substr(hstart, hlen));
+  auto value_of = [&](const std::string& key) -> std::string {
+    size_t k = h.find("'" + key + "'");
+    if (k == std::string::npos) return "";
+    size_t c = h.find(':', k);
+    if (c == std::string::npos) return "";
+    size_t b = h.find_first_not_of(" ", c + 1);
+    if (b == std::string::npos) return "";
+    size_t e = b;
+    if (h[b] == '\'') e = h.find('\'', b + 1) + 1;
+    else if (h[b] == '(') e = h.find(')', b) + 1;
+    else e = h.find_first_of(",}", b);
+    if (e == std::string::npos || e == 0) return "";
+    return h.substr(b, e - b);
+  };
+  std::string descr = value_of("descr"), fortran = value_of("fortran_order"), shape = value_of("shape");
+  if (descr == "'<u2'") *symbol_bytes = 2;
+  else if (descr == "'<u4'") *symbol_bytes = 4;
+  else return bad("dtype " + (descr.empty() ? std::string("?") : descr) + " (want '<u2' or '<u4')");
+  if (fortran != "False") return bad("fortran_order must be False");
+  // shape "(N,)"
+  if (shape.size() < 3 || shape.front() != '(' || shape.back() != ')') return bad("shape must be 1-D");
+  std::string inner = shape.substr(1, shape.size() - 2);
+  while (!inner.empty() && (inner.back() == ',' || inner.back() == ' ')) inner.pop_back();
+  if (inner.empty() || inner.find_first_not_of("0123456789") != std::string::npos) return bad("shape must be 1-D");
+  *count = std::stoull(inner);
+  *data_offset = hstart + hlen;
+  return Status::OK();
+}
+
 
 Status TokenFile::Open(Env* env, const std::string& path, unsigned want_bytes, TokenFile* out) {
   DEDUPDB_RETURN_IF_ERROR(env->NewRandomAccessFile(path, &out->file));

@@ -1,7 +1,6 @@
 // Flat token files (pre-tokenized corpora): little-endian u16/u32 token ids,
-// raw (.bin, width given) or .npy (width and count from the header, parsed
-// by ParseNpyHeader in index/sa_builder.h), documents ended by a separator
-// id. The validation `index-sa --tokens` applies, as one function, so every
+// raw (.bin, width given) or .npy (width and count from the header),
+// documents ended by a separator id. The validation `index-sa --tokens` applies, as one function, so every
 // reader of these files agrees on what a valid one is; `decon scan --tokens`
 // reads through it.
 #pragma once
@@ -9,12 +8,18 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/env.h"
 #include "storage/status.h"
 
 namespace dedupdb {
+
+// Parses a .npy header (v1/v2/v3, little-endian '<u2'/'<u4', 1-D, C order):
+// *data_offset = first data byte, *symbol_bytes = 2 or 4, *count = elements.
+Status ParseNpyHeader(std::string_view file_start, const std::string& path, uint64_t* data_offset,
+                      uint32_t* symbol_bytes, uint64_t* count);
 
 struct TokenFile {
   std::unique_ptr<RandomAccessFile> file;

@@ -11,6 +11,7 @@
 
 #include "index/sa_builder.h"
 #include "index/sa_compare.h"
+#include "index/token_file.h"
 #include "index/suffix_array.h"
 #include "tests/test_util.h"
 
