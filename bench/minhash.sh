@@ -65,8 +65,19 @@ lsh)
   # Insert + query of N_LSH docs (imdb has 100k) and peak RSS; the reference
   # keeps signatures and tables in RAM, ours streams them to disk.
   F=$DATA/corpus/imdb_reviews.jsonl.zst
-  rss lsh_ours $BENCH lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee "$OUT/lsh_ours.json"
-  rss lsh_ref "${REFCMD[@]}" dedup "$F" --limit "$N_LSH" | tail -1 | tee "$OUT/lsh_ref.json"
+  # Our insert + query phases take only ~30 ms of CPU per 100k docs, so one
+  # busy neighbour can double them: three alternated rounds, the best round
+  # of each side is compared (as for signatures).
+  : > "$OUT/lsh_ours_rounds.jsonl"; : > "$OUT/lsh_ref_rounds.jsonl"
+  for round in 1 2 3; do
+    rss lsh_ours $BENCH lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee -a "$OUT/lsh_ours_rounds.jsonl"
+    rss lsh_ref "${REFCMD[@]}" dedup "$F" --limit "$N_LSH" | tail -1 | tee -a "$OUT/lsh_ref_rounds.jsonl"
+  done
+  for side in ours ref; do
+    $PY -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(json.dumps(max(rows, key=lambda x: x["lsh_insert_query_docs_per_s"])))' "$OUT/lsh_${side}_rounds.jsonl" > "$OUT/lsh_$side.json"
+  done
   rss lsh_ref_base "${REFCMD[@]}" dedup "$F" --limit 1000 > /dev/null
   # Ours through the CLI: peak RSS of the index build and of dedup-near.
   rm -rf "$OUT/imdb_store"
