@@ -108,7 +108,6 @@ struct RemovedRecord {
   bool operator<(const RemovedRecord& o) const { return doc < o.doc; }
 };
 
-constexpr uint64_t kMinUnionFindBytes = 1ull << 20;  // floor for tiny test budgets
 
 }  // namespace
 
@@ -162,7 +161,7 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
   // when it spilled, only its merge read buffers then) minus the share of
   // the removed-record sorter.
   const uint64_t held = pairs.memory_bytes() + removed_budget;
-  const uint64_t uf_budget = std::max<uint64_t>(budget > held ? budget - held : 0, kMinUnionFindBytes);
+  const uint64_t uf_budget = std::max<uint64_t>(budget > held ? budget - held : 0, options.min_union_find_bytes);
 
   // 2. Verify distinct pairs in (a, b) order and join components.
   SparseUnionFind uf;

@@ -21,7 +21,7 @@
 // Memory (--memory M): the pair buffer gets M/2, the removed-record buffer
 // M/8; the union-find gets M minus those and what the pair sorter still
 // holds after its input phase (nothing but 64 KiB read buffers when it
-// spilled; at least 1 MiB). The union-find grows with
+// spilled; at least min_union_find_bytes, 1 MiB). The union-find grows with
 // the docs in near-duplicate clusters (32-64 bytes each); if it would
 // exceed its share, NearDedup stops with an Aborted status naming the
 // memory it needs instead of exceeding the budget.
@@ -78,6 +78,8 @@ struct NearDedupOptions {
   Env* env = nullptr;
   // Called once per removed doc, ascending doc id (an error stops the run).
   std::function<Status(const RemovedDoc&)> on_removed;
+  // The union-find's share never drops below this (tiny budgets in tests).
+  uint64_t min_union_find_bytes = 1ull << 20;
 };
 
 struct NearDedupResult {

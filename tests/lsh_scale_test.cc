@@ -3,8 +3,9 @@
 // (key, doc) pairs, the band merge over runs whose first_doc and relative
 // ids exceed 2^32 equals a sort of the absolute (key, doc) pairs, the
 // sparse union-find over ids up to 2^40 equals a dense union-find over the
-// ranks of those ids, and an index in the old 32-bit format is rejected with
-// a clear error and rebuilt by index-lsh.
+// ranks of those ids, an index in the old 32-bit format is rejected with
+// a clear error and rebuilt by index-lsh, and near-dedup stops with a clear
+// error instead of growing its union-find past the budget.
 #include <algorithm>
 #include <random>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "index/lsh_index.h"
 #include "index/union_find.h"
+#include "query/near_duplicates.h"
 #include "storage/coding.h"
 #include "storage/store_writer.h"
 #include "tests/lsh_fixture.h"
@@ -176,6 +178,51 @@ TEST(LshScale, OldFormatRejectedThenRebuilt) {
                   [&](uint64_t e) { got.insert(e); });
     EXPECT_EQ(got, (std::set<uint64_t>{d, d + 1})) << d;
   }
+}
+
+TEST(LshScale, UnionFindStaysWithinBudget) {
+  test::TempDir tmp;
+  std::vector<test::JsonlDoc> docs;
+  for (int i = 0; i < 60; ++i) {
+    std::string t;
+    for (int w = 0; w < 30; ++w) t += "term" + std::to_string((i / 3) * 100 + w) + " ";
+    docs.push_back({"d" + std::to_string(i), t});  // 20 triples of identical docs
+  }
+  lshtest::WriteJsonl(tmp.Sub("a.jsonl"), docs);
+  const std::string store_dir = tmp.Sub("store");
+  lshtest::BuildFrom(store_dir, {tmp.Sub("a.jsonl")});
+  LshBuildOptions o;
+  o.num_perm = 32;
+  LshBuildReport r;
+  ASSERT_TRUE(BuildLshIndex(store_dir, o, &r).ok());
+  std::unique_ptr<DocStore> store;
+  ASSERT_TRUE(DocStore::Open(store_dir, &store).ok());
+  std::unique_ptr<LshIndex> index;
+  ASSERT_TRUE(LshIndex::Open(*store, "default", &index).ok());
+  NearDedupOptions d;
+  d.tmp_dir = tmp.path();
+  lshtest::DedupRun run;
+  ASSERT_TRUE(lshtest::RunNearDedup(*store, *index, d, &run).ok());
+  EXPECT_EQ(run.clustered_docs, 60u);
+  EXPECT_EQ(run.clusters, 20u);
+  ASSERT_EQ(run.removed.size(), 40u);
+  for (size_t i = 0; i < run.removed.size(); ++i) {
+    EXPECT_EQ(run.removed[i].doc_id, (i / 2) * 3 + 1 + i % 2);
+    EXPECT_EQ(run.removed[i].kept, (i / 2) * 3);
+  }
+  // 60 clustered docs need 128 slots of 24 bytes; a 1 KiB share cannot hold
+  // them: a clear error naming --memory, nothing removed.
+  d.memory_bytes = 1024;
+  d.min_union_find_bytes = 1024;
+  Status s = lshtest::RunNearDedup(*store, *index, d, &run);
+  EXPECT_EQ(s.code(), Status::Code::kAborted) << s.ToString();
+  EXPECT_NE(s.message().find("--memory"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(run.removed.empty());
+  // Enough share (3 KiB of 24-byte slots = 128): same result as before.
+  d.min_union_find_bytes = 3072;
+  ASSERT_TRUE(lshtest::RunNearDedup(*store, *index, d, &run).ok());
+  EXPECT_EQ(run.removed.size(), 40u);
+  EXPECT_LE(run.union_find_bytes, 3072u);
 }
 
 }  // namespace
