@@ -22,12 +22,6 @@ namespace {
 
 using namespace dedupdb;
 
-// A malformed command line (query syntax, missing or conflicting flags).
-int UsageError(const Status& st) {
-  cli::ReportError("count-batch", st);
-  return cli::kExitUsage;
-}
-
 constexpr const char* kHelp = R"(FILE holds one query per line (format "lines": the bytes of the line without
 its "\n" and a trailing "\r"; blank lines are skipped) or JSONL records
 whose --field string is the query (format "jsonl"; also .zst/.gz). "auto"
@@ -106,9 +100,9 @@ int Run(const Opts& o) {
     format = (o.file.find(".jsonl") != std::string::npos || o.file.find(".json") != std::string::npos) ? "jsonl"
                                                                                                       : "lines";
   if (format != "lines" && format != "jsonl")
-    return UsageError(Status::InvalidArgument("--format must be auto, lines or jsonl"));
+    return cli::ReportUsageError("count-batch", Status::InvalidArgument("--format must be auto, lines or jsonl"));
   if (format == "jsonl" && o.file == "-")
-    return UsageError(Status::InvalidArgument("jsonl queries must come from a file, not stdin"));
+    return cli::ReportUsageError("count-batch", Status::InvalidArgument("jsonl queries must come from a file, not stdin"));
   std::unique_ptr<DocStore> store;
   Status st = DocStore::Open(o.store, &store);
   if (!st.ok()) return cli::ReportError("count-batch", st);

@@ -34,10 +34,7 @@ struct Opts {
   size_t top = 10;
 };
 
-int Usage(const std::string& msg) {
-  std::fprintf(stderr, "dedupdb dedup-exact: %s\n", msg.c_str());
-  return cli::kExitUsage;
-}
+int Usage(const std::string& msg) { return cli::ReportUsageError("dedup-exact", Status::InvalidArgument(msg)); }
 
 void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJobReport& r) {
   const ExactDedupStats& s = r.stats;

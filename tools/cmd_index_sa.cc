@@ -39,12 +39,10 @@ int Run(const Opts& o) {
   }
   if (!o.tokens.empty()) {
     if (!o.dtype.empty() && o.dtype != "u16" && o.dtype != "u32") {
-      std::fprintf(stderr, "dedupdb index-sa: --dtype must be u16 or u32\n");
-      return cli::kExitUsage;
+      return cli::ReportUsageError("index-sa", Status::InvalidArgument("--dtype must be u16 or u32"));
     }
     if (!o.separator_set) {
-      std::fprintf(stderr, "dedupdb index-sa: --tokens needs --separator ID (the document separator token)\n");
-      return cli::kExitUsage;
+      return cli::ReportUsageError("index-sa", Status::InvalidArgument("--tokens needs --separator ID (the document separator token)"));
     }
     b.token_file = o.tokens;
     b.token_bytes = o.dtype.empty() ? 0 : o.dtype == "u16" ? 2 : 4;

@@ -27,8 +27,7 @@ struct Opts {
 
 int Run(const Opts& o) {
   if (o.query.empty() == o.query_file.empty()) {
-    std::fprintf(stderr, "dedupdb locate: give exactly one of QUERY or --query-file\n");
-    return cli::kExitUsage;
+    return cli::ReportUsageError("locate", Status::InvalidArgument("give exactly one of QUERY or --query-file"));
   }
   std::unique_ptr<DocStore> store;
   Status st = DocStore::Open(o.store, &store);

@@ -19,12 +19,6 @@ namespace {
 
 using namespace dedupdb;
 
-// A malformed command line (query syntax, missing or conflicting flags).
-int UsageError(const Status& st) {
-  cli::ReportError("longest", st);
-  return cli::kExitUsage;
-}
-
 constexpr const char* kHelp = R"(For every position of the input text, the longest prefix starting there that
 occurs in the corpus (matching statistics), and the maximal matching spans of
 at least --min-len symbols with their occurrence count and first locations
@@ -65,7 +59,7 @@ std::string Display(const SuffixArrayIndex& index, std::string_view bytes, size_
 
 int Run(const Opts& o) {
   if (o.text.empty() == o.file.empty())
-    return UsageError(Status::InvalidArgument("give exactly one of --text or --file"));
+    return cli::ReportUsageError("longest", Status::InvalidArgument("give exactly one of --text or --file"));
   std::string raw = o.text;
   if (!o.file.empty()) {
     Status st = ReadInput(o.file, &raw);

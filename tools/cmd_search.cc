@@ -19,12 +19,6 @@ namespace {
 
 using namespace dedupdb;
 
-// A malformed command line (query syntax, missing or conflicting flags).
-int UsageError(const Status& st) {
-  cli::ReportError("search", st);
-  return cli::kExitUsage;
-}
-
 constexpr const char* kHelp = R"(Documents matching a boolean query of exact substrings, in CNF: an AND of
 clauses, each an OR of terms (like infini-gram's search_docs). A document
 matches if every clause has at least one term occurring in it.
@@ -51,14 +45,14 @@ struct Opts {
 int Run(const Opts& o) {
   CnfQuery parsed;
   if (o.cnf.empty() && o.clauses.empty())
-    return UsageError(Status::InvalidArgument("give a query with --cnf or --clause"));
+    return cli::ReportUsageError("search", Status::InvalidArgument("give a query with --cnf or --clause"));
   if (!o.cnf.empty()) {
     Status st = ParseCnf(o.cnf, &parsed);
-    if (!st.ok()) return UsageError(st.WithContext("--cnf"));
+    if (!st.ok()) return cli::ReportUsageError("search", st.WithContext("--cnf"));
   }
   for (size_t i = 0; i < o.clauses.size(); ++i) {
     Status st = ParseCnfClause(o.clauses[i], &parsed);
-    if (!st.ok()) return UsageError(st.WithContext("--clause #" + std::to_string(i + 1)));
+    if (!st.ok()) return cli::ReportUsageError("search", st.WithContext("--clause #" + std::to_string(i + 1)));
   }
   DocSearchOptions opt;
   opt.max_docs = o.limit;
@@ -66,7 +60,7 @@ int Run(const Opts& o) {
   if (o.method == "enumerate") opt.method = DocSearchOptions::Method::kEnumerate;
   else if (o.method == "scan") opt.method = DocSearchOptions::Method::kScan;
   else if (o.method != "auto")
-    return UsageError(Status::InvalidArgument("--method must be auto, enumerate or scan"));
+    return cli::ReportUsageError("search", Status::InvalidArgument("--method must be auto, enumerate or scan"));
 
   std::unique_ptr<DocStore> store;
   Status st = DocStore::Open(o.store, &store);

@@ -16,8 +16,8 @@ GlobalFlags& Globals() {
   return flags;
 }
 
-int ReportError(const std::string& command, const Status& status) {
-  int code = status.IsCorruption() ? kExitCorrupt : kExitError;
+namespace {
+int Report(const std::string& command, const Status& status, int code) {
   if (Globals().json) {
     JsonWriter w;
     w.BeginObject().Field("ok", false).Field("command", command).Field("error", status.CodeName());
@@ -27,5 +27,12 @@ int ReportError(const std::string& command, const Status& status) {
   std::fprintf(stderr, "dedupdb %s: %s\n", command.c_str(), status.ToString().c_str());
   return code;
 }
+}  // namespace
+
+int ReportError(const std::string& command, const Status& status) {
+  return Report(command, status, status.IsCorruption() ? kExitCorrupt : kExitError);
+}
+
+int ReportUsageError(const std::string& command, const Status& status) { return Report(command, status, kExitUsage); }
 
 }  // namespace dedupdb::cli

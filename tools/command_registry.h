@@ -54,5 +54,8 @@ GlobalFlags& Globals();
 // Prints "dedupdb <cmd>: <status>" to stderr (or a JSON error object on stdout
 // with --json) and returns the exit code that fits the status.
 int ReportError(const std::string& command, const Status& status);
+// The same for a malformed command line (query syntax, missing or
+// conflicting flags): exit code kExitUsage.
+int ReportUsageError(const std::string& command, const Status& status);
 
 }  // namespace dedupdb::cli
