@@ -103,17 +103,12 @@ int Run(const Opts& o) {
   } else if (o.keep == "longest") {
     d.keep = KeepPolicy::kLongest;
   } else {
-    std::fprintf(stderr, "dedupdb %s: --keep must be first or longest\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("--keep must be first or longest"));
   }
   Status s = cli::ParseSize(o.memory, &d.memory_bytes);
-  if (!s.ok()) {
-    std::fprintf(stderr, "dedupdb %s: --memory: %s\n", cmd, s.message().c_str());
-    return cli::kExitUsage;
-  }
+  if (!s.ok()) return cli::ReportUsageError(cmd, s.WithContext("--memory"));
   if (o.threshold != -1 && !(o.threshold > 0 && o.threshold <= 1)) {
-    std::fprintf(stderr, "dedupdb %s: --threshold must be in (0, 1]\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("--threshold must be in (0, 1]"));
   }
   std::unique_ptr<DocStore> store;
   s = DocStore::Open(o.store, &store);

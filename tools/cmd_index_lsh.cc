@@ -49,35 +49,25 @@ int Run(const Opts& o) {
   } else if (o.shingle == "char") {
     b.shingles.kind = ShingleKind::kChar;
   } else {
-    std::fprintf(stderr, "dedupdb %s: --shingle must be word or char\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("--shingle must be word or char"));
   }
   if ((o.bands == 0) != (o.rows == 0)) {
-    std::fprintf(stderr, "dedupdb %s: give both --bands and --rows, or neither\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("give both --bands and --rows, or neither"));
   }
   b.bands = LshBands{o.bands, o.rows};
   if (!(o.fn_weight > 0 && o.fn_weight < 1)) {
-    std::fprintf(stderr, "dedupdb %s: --fn-weight must be in (0, 1)\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("--fn-weight must be in (0, 1)"));
   }
   b.fn_weight = o.fn_weight;
   if (o.bands) {
     Status s = CheckBands(b.bands, o.num_perm);
-    if (!s.ok()) {
-      std::fprintf(stderr, "dedupdb %s: %s\n", cmd, s.message().c_str());
-      return cli::kExitUsage;
-    }
+    if (!s.ok()) return cli::ReportUsageError(cmd, s);
   }
   if (!(o.threshold > 0 && o.threshold <= 1) || o.num_perm == 0 || o.ngram == 0) {
-    std::fprintf(stderr, "dedupdb %s: need 0 < --threshold <= 1, --num-perm >= 1, --ngram >= 1\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("need 0 < --threshold <= 1, --num-perm >= 1, --ngram >= 1"));
   }
   Status s = cli::ParseSize(o.memory, &b.memory_bytes);
-  if (!s.ok()) {
-    std::fprintf(stderr, "dedupdb %s: --memory: %s\n", cmd, s.message().c_str());
-    return cli::kExitUsage;
-  }
+  if (!s.ok()) return cli::ReportUsageError(cmd, s.WithContext("--memory"));
   b.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   b.show_progress = !cli::Globals().quiet;
 
@@ -98,11 +88,10 @@ int Run(const Opts& o) {
       if (Given(o, "--fn-weight")) clash = "--fn-weight (bands are fixed when the index is created)";
       if (Given(o, "--threshold") && m.threshold != o.threshold) clash = "--threshold";
       if (!clash.empty()) {
-        std::fprintf(stderr,
-                     "dedupdb %s: index '%s' exists with different %s; new documents are indexed with the "
-                     "index's own parameters (use another --name for a different index)\n",
-                     cmd, o.name.c_str(), clash.c_str());
-        return cli::kExitUsage;
+        return cli::ReportUsageError(
+            cmd, Status::InvalidArgument("index '" + o.name + "' exists with different " + clash +
+                                         "; new documents are indexed with the index's own parameters (use another "
+                                         "--name for a different index)"));
       }
     } else if (!s.IsNotFound()) {
       return cli::ReportError(cmd, s);

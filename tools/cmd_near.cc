@@ -38,12 +38,10 @@ int Run(const Opts& o) {
   const char* cmd = "near";
   const int sources = (o.app->count("--text") > 0) + (o.app->count("--file") > 0) + (o.app->count("--doc-id") > 0);
   if (sources != 1) {
-    std::fprintf(stderr, "dedupdb %s: give exactly one of --text, --file, --doc-id\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("give exactly one of --text, --file, --doc-id"));
   }
   if (!(o.threshold >= 0 && o.threshold <= 1)) {
-    std::fprintf(stderr, "dedupdb %s: --threshold must be in [0, 1]\n", cmd);
-    return cli::kExitUsage;
+    return cli::ReportUsageError(cmd, Status::InvalidArgument("--threshold must be in [0, 1]"));
   }
   std::unique_ptr<DocStore> store;
   Status s = DocStore::Open(o.store, &store);
