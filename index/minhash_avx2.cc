@@ -10,6 +10,15 @@
 namespace dedupdb::internal {
 
 namespace {
+// a*h + b with a*h's upper part already folded mod p (< 2^64; see above):
+// the 6 ops both loops share before their final reduction.
+inline simde__m256i SumBeforeFold(simde__m256i alo, simde__m256i ahi, simde__m256i b, simde__m256i h, simde__m256i P) {
+  const simde__m256i t1 = simde_mm256_mul_epu32(alo, h);
+  simde__m256i t2 = simde_mm256_mul_epu32(ahi, h);
+  t2 = simde_mm256_add_epi64(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 31), P), simde_mm256_srli_epi64(t2, 30));
+  return simde_mm256_add_epi64(simde_mm256_add_epi64(t1, t2), b);
+}
+
 template <int V>
 void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
            uint32_t* sig) {
@@ -26,11 +35,7 @@ void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, c
   for (size_t i = 0; i < n; ++i) {
     const simde__m256i h = simde_mm256_set1_epi64x(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      const simde__m256i t1 = simde_mm256_mul_epu32(alo[v], h);
-      simde__m256i t2 = simde_mm256_mul_epu32(ahi[v], h);
-      t2 = simde_mm256_add_epi64(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 31), P),
-                                 simde_mm256_srli_epi64(t2, 30));
-      simde__m256i s = simde_mm256_add_epi64(simde_mm256_add_epi64(t1, t2), bb[v]);
+      const simde__m256i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
       simde__m256i r = simde_mm256_add_epi64(simde_mm256_and_si256(s, P), simde_mm256_srli_epi64(s, 61));
       // r >= p  <=>  r > p - 1: subtract p there.
       r = simde_mm256_sub_epi64(r, simde_mm256_and_si256(simde_mm256_cmpgt_epi64(r, Pm1), P));
@@ -60,28 +65,18 @@ bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, co
   for (size_t i = 0; i < n; ++i) {
     const simde__m256i h = simde_mm256_set1_epi64x(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      const simde__m256i t1 = simde_mm256_mul_epu32(alo[v], h);
-      simde__m256i t2 = simde_mm256_mul_epu32(ahi[v], h);
-      t2 = simde_mm256_add_epi64(simde_mm256_and_si256(simde_mm256_slli_epi64(t2, 31), P),
-                                 simde_mm256_srli_epi64(t2, 30));
-      const simde__m256i s = simde_mm256_add_epi64(simde_mm256_add_epi64(t1, t2), bb[v]);
+      const simde__m256i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
       const simde__m256i y = simde_mm256_add_epi64(simde_mm256_xor_si256(simde_mm256_and_si256(s, P), HI),
                                                    simde_mm256_srli_epi64(s, 61));
       acc[v] = simde_mm256_min_epu32(acc[v], y);
     }
   }
-  for (int v = 0; v < V; ++v) {
-    alignas(32) uint64_t tmp[4];
-    simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp), acc[v]);
-    for (int j = 0; j < 4; ++j) {
-      if ((tmp[j] >> 32) <= 0xE0000001u) return false;
-    }
+  alignas(32) uint64_t tmp[4 * V];
+  for (int v = 0; v < V; ++v) simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp + 4 * v), acc[v]);
+  for (int j = 0; j < 4 * V; ++j) {
+    if ((tmp[j] >> 32) <= 0xE0000001u) return false;
   }
-  for (int v = 0; v < V; ++v) {
-    alignas(32) uint64_t tmp[4];
-    simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp), acc[v]);
-    for (int j = 0; j < 4; ++j) sig[4 * v + j] = static_cast<uint32_t>(tmp[j]);
-  }
+  for (int j = 0; j < 4 * V; ++j) sig[j] = static_cast<uint32_t>(tmp[j]);
   return true;
 }
 

@@ -26,6 +26,15 @@
 namespace dedupdb::internal {
 
 namespace {
+// a*h + b with a*h's upper part already folded mod p (< 2^64; see above):
+// the 6 ops both loops share before their final reduction.
+inline simde__m512i SumBeforeFold(simde__m512i alo, simde__m512i ahi, simde__m512i b, simde__m512i h, simde__m512i P) {
+  const simde__m512i t1 = simde_mm512_mul_epu32(alo, h);
+  simde__m512i t2 = simde_mm512_mul_epu32(ahi, h);
+  t2 = simde_mm512_add_epi64(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 31), P), simde_mm512_srli_epi64(t2, 30));
+  return simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), b);
+}
+
 template <int V>
 void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
            uint32_t* sig) {
@@ -41,11 +50,7 @@ void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, c
   for (size_t i = 0; i < n; ++i) {
     const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      const simde__m512i t1 = simde_mm512_mul_epu32(alo[v], h);
-      simde__m512i t2 = simde_mm512_mul_epu32(ahi[v], h);
-      t2 = simde_mm512_add_epi64(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 31), P),
-                                 simde_mm512_srli_epi64(t2, 30));
-      simde__m512i s = simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), bb[v]);
+      const simde__m512i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
       simde__m512i r = simde_mm512_add_epi64(simde_mm512_and_si512(s, P), simde_mm512_srli_epi64(s, 61));
       r = simde_mm512_min_epu64(r, simde_mm512_sub_epi64(r, P));
       // Only the low 32 bits count: an unsigned 32-bit min keeps them in the
@@ -74,11 +79,7 @@ bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, co
   for (size_t i = 0; i < n; ++i) {
     const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
-      const simde__m512i t1 = simde_mm512_mul_epu32(alo[v], h);
-      simde__m512i t2 = simde_mm512_mul_epu32(ahi[v], h);
-      t2 = simde_mm512_add_epi64(simde_mm512_and_si512(simde_mm512_slli_epi64(t2, 31), P),
-                                 simde_mm512_srli_epi64(t2, 30));
-      const simde__m512i s = simde_mm512_add_epi64(simde_mm512_add_epi64(t1, t2), bb[v]);
+      const simde__m512i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
       // 0x6A: (s & P) ^ HI.
       const simde__m512i y =
           simde_mm512_add_epi64(simde_mm512_ternarylogic_epi64(s, P, HI, 0x6A), simde_mm512_srli_epi64(s, 61));
