@@ -16,6 +16,8 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 namespace dedupdb {
 namespace {
@@ -279,6 +281,41 @@ inline bool AnySetInRange(const uint64_t* m, size_t from, size_t to) {
   return AnySet(m, from, to);
 }
 
+// Word starts are non-space bytes after a space, word ends spaces after a
+// non-space: two masks per block, walked with countr_zero, so a word costs
+// O(1) work however long it is. Starts and ends alternate. space[] has nb
+// blocks; bits past `size` must be set.
+template <typename WordFn>
+inline void WalkWords(const uint64_t* space, size_t nb, size_t size, WordFn&& word) {
+  size_t open = SIZE_MAX;    // start of a word running on from an earlier block
+  uint64_t prev_space = 1;   // the byte before the text counts as a space
+  for (size_t b = 0; b < nb; ++b) {
+    const uint64_t sp = space[b];
+    const uint64_t after_space = (sp << 1) | prev_space;
+    uint64_t starts = ~sp & after_space;
+    uint64_t ends = sp & ~after_space;
+    prev_space = sp >> 63;
+    const size_t at = b * 64;
+    if (open != SIZE_MAX) {
+      if (!ends) continue;
+      word(open, at + std::countr_zero(ends));
+      ends &= ends - 1;
+      open = SIZE_MAX;
+    }
+    while (starts) {
+      const size_t s = at + std::countr_zero(starts);
+      starts &= starts - 1;
+      if (!ends) {
+        open = s;
+        break;
+      }
+      word(s, at + std::countr_zero(ends));
+      ends &= ends - 1;
+    }
+  }
+  if (open != SIZE_MAX) word(open, size);  // text length a multiple of 64
+}
+
 bool UseAvx2() {
   static const bool avx2 = DetectSimdLevel() >= SimdLevel::kAvx2;
   return avx2;
@@ -355,36 +392,60 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
                      [&](size_t b, size_t e, std::string_view w) { emit(b + off, e + off, w); });
     }
   };
-  // Word starts are non-space bytes after a space, word ends spaces after a
-  // non-space: two masks per block, walked with countr_zero, so a word costs
-  // O(1) work however long it is. Starts and ends alternate.
-  size_t open = SIZE_MAX;    // start of a word running on from an earlier block
-  uint64_t prev_space = 1;   // the byte before the text counts as a space
+  WalkWords(space, nb, size, word);
+}
+
+// ---- lm-eval block tokeniser: normalise whole blocks, then walk words ----
+// The normalised text is built block by block (text_normalize_simd.h,
+// LmEvalBlocks) with no per-word branches; a word is then a slice of it
+// located by two popcounts, whatever its case or punctuation.
+struct BlockScratch {
+  std::unique_ptr<uint8_t[]> text;
+  size_t text_cap = 0;
+  std::vector<uint64_t> masks;  // space, keep, lead: 3 x (nb + 1)
+  std::vector<uint32_t> cbase;
+};
+
+bool UseAvx512Blocks() {
+  static const bool ok = DetectSimdLevel() >= SimdLevel::kAvx512 && text_internal::LmEvalAvx512Supported();
+  return ok;
+}
+
+template <typename Emit>
+void TokenizeLmEvalBlocksT(std::string_view text, Emit&& emit, bool avx512) {
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t size = text.size();
+  const size_t nb = (size + 63) / 64;
+  thread_local BlockScratch bs;
+  if (bs.text_cap < size + 64) {
+    bs.text_cap = std::max(size + 64, 2 * bs.text_cap);
+    bs.text.reset(new uint8_t[bs.text_cap]);
+  }
+  if (bs.cbase.size() < nb + 1) {
+    bs.cbase.resize(std::max(nb + 1, 2 * bs.cbase.size()));
+    bs.masks.resize(3 * bs.cbase.size());
+  }
+  const size_t stride = bs.cbase.size();
+  text_internal::LmEvalBlocks blk{bs.text.get(), bs.masks.data(), bs.masks.data() + stride,
+                                  bs.masks.data() + 2 * stride, bs.cbase.data()};
+  if (avx512) text_internal::NormalizeBlocksLmEvalAvx512(base, size, &blk);
+  else text_internal::NormalizeBlocksLmEvalScalar(base, size, &blk);
+  // Multi-byte Unicode spaces: rare, checked at their lead bytes only.
   for (size_t b = 0; b < nb; ++b) {
-    const uint64_t sp = space[b];
-    const uint64_t after_space = (sp << 1) | prev_space;
-    uint64_t starts = ~sp & after_space;
-    uint64_t ends = sp & ~after_space;
-    prev_space = sp >> 63;
-    const size_t at = b * 64;
-    if (open != SIZE_MAX) {
-      if (!ends) continue;
-      word(open, at + std::countr_zero(ends));
-      ends &= ends - 1;
-      open = SIZE_MAX;
-    }
-    while (starts) {
-      const size_t s = at + std::countr_zero(starts);
-      starts &= starts - 1;
-      if (!ends) {
-        open = s;
-        break;
-      }
-      word(s, at + std::countr_zero(ends));
-      ends &= ends - 1;
+    for (uint64_t ld = blk.lead[b]; ld; ld &= ld - 1) {
+      const size_t pos = b * 64 + std::countr_zero(ld);
+      const size_t len = UnicodeSpaceLen(base + pos, base + size);
+      for (size_t q = pos; q < pos + len; ++q) blk.space[q >> 6] |= uint64_t{1} << (q & 63);
     }
   }
-  if (open != SIZE_MAX) word(open, size);  // text length a multiple of 64
+  const uint64_t* keep = blk.keep;
+  const uint32_t* cbase = blk.cbase;
+  const char* norm = reinterpret_cast<const char*>(blk.text);
+  WalkWords(blk.space, nb, size, [&](size_t s, size_t e) {
+    const size_t cs = cbase[s >> 6] + std::popcount(keep[s >> 6] & ((uint64_t{1} << (s & 63)) - 1));
+    const size_t ce = cbase[e >> 6] + std::popcount(keep[e >> 6] & ((uint64_t{1} << (e & 63)) - 1));
+    if (ce > cs) emit(s, e, std::string_view(norm + cs, ce - cs));  // all-punctuation words vanish
+  });
 }
 
 template <typename Emit>
@@ -449,7 +510,10 @@ __attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) {
 
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
-  if (mode == NormalizationMode::kLmEval) TokenizeLmEvalFast(text, emit, true);
+  if (mode == NormalizationMode::kLmEval) {
+    if (UseAvx512Blocks()) TokenizeLmEvalBlocksT(text, emit, true);
+    else TokenizeLmEvalFast(text, emit, true);
+  }
   else TokenizeWords(text, emit);
 }
 
@@ -620,6 +684,42 @@ void ClassifyLmEvalScalar(const uint8_t* p, size_t nblocks, uint64_t* space, uin
     space[b] = sp;
     special[b] = x;
   }
+}
+
+void NormalizeBlocksLmEvalScalar(const uint8_t* text, size_t size, LmEvalBlocks* out) {
+  const size_t nb = (size + 63) / 64;
+  uint32_t c = 0;
+  for (size_t b = 0; b < nb; ++b) {
+    uint64_t sp = 0, kept = 0, ld = 0;
+    out->cbase[b] = c;
+    for (size_t i = 0; i < 64; ++i) {
+      const size_t q = b * 64 + i;
+      if (q >= size) {
+        sp |= uint64_t{1} << i;
+        continue;
+      }
+      const uint8_t ch = text[q];
+      const uint8_t k = kClass[ch];
+      sp |= uint64_t{k == kSpace} << i;
+      ld |= uint64_t{ch == 0xC2 || ch == 0xE1 || ch == 0xE2 || ch == 0xE3} << i;
+      if (k == kPunct) continue;
+      kept |= uint64_t{1} << i;
+      out->text[c++] = kLowerAscii[ch];
+    }
+    out->space[b] = sp;
+    out->keep[b] = kept;
+    out->lead[b] = ld;
+  }
+  out->space[nb] = ~uint64_t{0};
+  out->keep[nb] = 0;
+  out->lead[nb] = 0;
+  out->cbase[nb] = c;
+}
+
+void TokenizeLmEvalBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512) {
+  TokenizeLmEvalBlocksT(std::string_view(text, size),
+                       [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); },
+                       allow_avx512 && UseAvx512Blocks());
 }
 
 void TokenizeLmEvalBytewise(const char* text, size_t size, EmitFn emit, void* ctx) {

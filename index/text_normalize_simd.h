@@ -22,4 +22,32 @@ using EmitFn = void (*)(void* ctx, size_t begin, size_t end, const char* word, s
 void TokenizeLmEvalBytewise(const char* text, size_t size, EmitFn emit, void* ctx);
 void TokenizeLmEvalBitmask(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx2);
 
+// Block normalisation (lm-eval mode), the form the block tokeniser walks.
+// For a text of nb = ceil(size / 64) blocks, arrays of nb + 1 entries:
+//   space[b]  bit i: byte 64b+i is ASCII whitespace (str.split's set), or
+//             past the end of the text (space[nb] is all ones);
+//   keep[b]   bit i: byte 64b+i survives normalisation (not ASCII
+//             punctuation, inside the text);
+//   lead[b]   bit i: byte 64b+i is 0xC2, 0xE1, 0xE2 or 0xE3 (the lead bytes
+//             of the multi-byte Unicode spaces; the caller checks the rest);
+//   cbase[b]  kept bytes before block b (cbase[nb] = all kept bytes);
+//   text      the kept bytes with A-Z lowered, contiguous (size + 64 bytes
+//             of room: the kernels store whole blocks).
+// A word [s, e) of the original text is then text[c(s), c(e)) with
+// c(x) = cbase[x / 64] + popcount(keep[x / 64] below bit x % 64).
+struct LmEvalBlocks {
+  uint8_t* text;
+  uint64_t* space;
+  uint64_t* keep;
+  uint64_t* lead;
+  uint32_t* cbase;
+};
+void NormalizeBlocksLmEvalScalar(const uint8_t* text, size_t size, LmEvalBlocks* out);
+void NormalizeBlocksLmEvalAvx512(const uint8_t* text, size_t size, LmEvalBlocks* out);
+// The CPU has what NormalizeBlocksLmEvalAvx512 needs (AVX-512 BW/VL/VBMI/VBMI2).
+bool LmEvalAvx512Supported();
+// The block tokeniser: normalises with the AVX-512 kernel if allowed and
+// supported (else the scalar one), marks Unicode spaces, walks the words.
+void TokenizeLmEvalBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512);
+
 }  // namespace dedupdb::text_internal

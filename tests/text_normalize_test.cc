@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <fstream>
 #include <random>
 #include <tuple>
 #include <string>
@@ -329,6 +330,109 @@ TEST(TextNormalize, BitmaskTokenizerEqualsBytewise) {
     ASSERT_EQ(fast, ref) << c;
     ASSERT_EQ(fast_avx2, ref) << c;
   }
+}
+
+// The AVX-512 block normaliser writes exactly what the scalar one does:
+// masks, block bases and the normalised bytes, on every byte value in every
+// lane and on random texts of every tail length.
+TEST(TextNormalize, Avx512BlockNormaliserEqualsScalar) {
+  if (DetectSimdLevel() < SimdLevel::kAvx512 || !text_internal::LmEvalAvx512Supported())
+    GTEST_SKIP() << "CPU (or DEDUPDB_SIMD) has no AVX-512 VBMI2";
+  auto run = [](const std::string& t, bool avx512) {
+    const size_t nb = (t.size() + 63) / 64;
+    std::vector<uint8_t> out(t.size() + 64, 0xAA);
+    std::vector<uint64_t> sp(nb + 1), keep(nb + 1), lead(nb + 1);
+    std::vector<uint32_t> cbase(nb + 1);
+    text_internal::LmEvalBlocks blk{out.data(), sp.data(), keep.data(), lead.data(), cbase.data()};
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(t.data());
+    if (avx512) text_internal::NormalizeBlocksLmEvalAvx512(p, t.size(), &blk);
+    else text_internal::NormalizeBlocksLmEvalScalar(p, t.size(), &blk);
+    out.resize(cbase[nb]);
+    return std::make_tuple(sp, keep, lead, cbase, out);
+  };
+  std::mt19937 rng(77);
+  std::vector<std::string> cases;
+  for (int shift = 0; shift < 64; ++shift) {
+    std::string s(256 + shift, 'x');
+    for (int i = 0; i < 256; ++i) s[(i + shift) % s.size()] = static_cast<char>(i);
+    cases.push_back(s);
+  }
+  for (size_t len = 0; len < 200; ++len) {
+    std::string s(len, '\0');
+    for (char& c : s) c = static_cast<char>(len % 2 ? rng() : ' ' + rng() % 95);
+    cases.push_back(s);
+  }
+  for (const std::string& c : cases) ASSERT_EQ(run(c, true), run(c, false)) << c.size();
+}
+
+// The block tokeniser (scalar and AVX-512 normaliser) against the bytewise
+// oracle: random texts, every Unicode space straddling block boundaries,
+// words longer than 64 bytes with case and punctuation, invalid UTF-8.
+TEST(TextNormalize, BlockTokenizerEqualsBytewise) {
+  using Tok = std::tuple<size_t, size_t, std::string>;
+  auto collect = [](void* ctx, size_t b, size_t e, const char* w, size_t n) {
+    static_cast<std::vector<Tok>*>(ctx)->emplace_back(b, e, std::string(w, n));
+  };
+  const bool have512 = DetectSimdLevel() >= SimdLevel::kAvx512 && text_internal::LmEvalAvx512Supported();
+  std::vector<std::string> cases = EdgeCases();
+  for (const std::string& r : RandomCases(test::Scaled(3000, 500), 98)) cases.push_back(r + r + r);
+  std::mt19937 rng(5);
+  for (int i = 0; i < 300; ++i) {  // arbitrary bytes, invalid UTF-8 included
+    std::string s(rng() % 300, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 3 ? ' ' + rng() % 95 : rng());
+    cases.push_back(s);
+  }
+  const std::vector<std::string> uspaces = {"\xC2\x85", "\xC2\xA0", "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x85",
+                                            "\xE2\x80\x8A", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F",
+                                            "\xE3\x80\x80"};
+  // Near misses: a lead byte with the wrong continuation, or cut short.
+  const std::vector<std::string> near = {"\xC2\xA1", "\xE2\x80\x8B", "\xE2\x81\x9E", "\xE3\x80\x81", "\xE1\x9A\x81",
+                                         "\xE2\x80", "\xC2", "\xE3"};
+  for (size_t k = 58; k < 66; ++k) {
+    for (const std::string& u : uspaces) cases.push_back(std::string(k, 'w') + u + "Next, WORD" + u + std::string(70, 'z'));
+    for (const std::string& u : near) cases.push_back(std::string(k, 'W') + u + "x.y" + u);
+    cases.push_back(std::string(k, 'a') + "\xE2\x80\x83");  // a space ending the text
+  }
+  cases.push_back(std::string(64, 'a'));
+  cases.push_back(std::string(63, 'a') + " ");
+  cases.push_back(" " + std::string(127, 'b'));
+  cases.push_back("x " + std::string(150, 'C') + " y." + std::string(40, ' ') + "Tail");
+  std::string long_word;  // > 64 bytes, upper case and punctuation spread over three blocks
+  for (int i = 0; i < 170; ++i) long_word += "aB.-'x"[i % 6];
+  cases.push_back(long_word + " " + long_word + "\n" + std::string(64, '!') + " " + long_word);
+  for (const std::string& c : cases) {
+    std::vector<Tok> ref, blocks, blocks512;
+    text_internal::TokenizeLmEvalBytewise(c.data(), c.size(), collect, &ref);
+    text_internal::TokenizeLmEvalBlocks(c.data(), c.size(), collect, &blocks, false);
+    ASSERT_EQ(blocks, ref) << c;
+    if (!have512) continue;
+    text_internal::TokenizeLmEvalBlocks(c.data(), c.size(), collect, &blocks512, true);
+    ASSERT_EQ(blocks512, ref) << c;
+  }
+}
+
+// The same on real corpus text (every file of ../shared/data/corpus, a few
+// hundred documents each).
+TEST(TextNormalize, BlockTokenizerEqualsBytewiseOnCorpus) {
+  const std::string dir = test::SharedDataDir() + "/corpus";
+  const std::vector<std::string> files = {"enwiki_extract", "bbc_news", "gutenberg_sample", "imdb_reviews",
+                                          "spam_assassin", "wikitext103_test_valid", "ag_news_test_with_copy"};
+  if (!std::ifstream(dir + "/" + files[0] + ".jsonl.zst")) GTEST_SKIP() << "../shared/data missing";
+  using Tok = std::tuple<size_t, size_t, std::string>;
+  auto collect = [](void* ctx, size_t b, size_t e, const char* w, size_t n) {
+    static_cast<std::vector<Tok>*>(ctx)->emplace_back(b, e, std::string(w, n));
+  };
+  size_t words = 0;
+  for (const std::string& f : files) {
+    for (const test::JsonlDoc& d : test::ReadJsonlZstOracle(dir + "/" + f + ".jsonl.zst", test::Scaled(300, 60))) {
+      std::vector<Tok> ref, got;
+      text_internal::TokenizeLmEvalBytewise(d.text.data(), d.text.size(), collect, &ref);
+      text_internal::TokenizeLmEvalBlocks(d.text.data(), d.text.size(), collect, &got, true);
+      ASSERT_EQ(got, ref) << f << " " << d.id;
+      words += ref.size();
+    }
+  }
+  EXPECT_GT(words, 10000u);
 }
 
 TEST(TextNormalize, ModeNames) {
