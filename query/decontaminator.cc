@@ -1,6 +1,9 @@
-// Check(): tokenise, slide rolling n-gram hashes, probe the filters, confirm
-// in the key table (see FindHits).
+// Check(): tokenise, probe the rolling n-gram hashes against the filters
+// (decon_probe.h), confirm in the key table (see FindHits).
 #include "query/decontaminator.h"
+
+#include "query/decon_probe.h"
+#include "storage/cpu_features.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,7 +14,7 @@ namespace {
 // Per-thread scratch, so concurrent Check() calls share nothing mutable.
 struct Scratch {
   WordHashes words;
-  std::vector<uint64_t> rolling;
+  decon_internal::ProbeScratch probe;
   std::vector<std::pair<uint32_t, uint32_t>> example_grams;
 };
 Scratch& LocalScratch() {
@@ -19,15 +22,19 @@ Scratch& LocalScratch() {
   return scratch;
 }
 
+bool UseAvx512() {
+  static const bool ok = DetectSimdLevel() >= SimdLevel::kAvx512;
+  return ok;
+}
+
 // Finds the gram hits of a tokenised document; stops at the first if
 // first_only. Returns whether anything was found.
 //
-// Windows are processed in chunks: a first loop slides the rolling hashes and
-// mixes them; a second loop tests them against the filter, prefetching the
-// filter word kAhead windows ahead (the n-gram filter is megabytes, so a
-// probe is an L2/L3 miss). Windows passing a filter get the canonical HashNgram and a
-// key-table lookup. Short examples are found through their p-word prefixes in
-// the same loops (the prefix filter is small and cache-resident).
+// The filter stage (decon_probe.h) lists the windows passing the pre-filters
+// (~1% of them, nearly all false positives); those get the canonical
+// HashNgram and a key-table lookup, in batches whose directory entries and
+// keys are prefetched first so that the lookups' cache misses overlap. Short
+// examples are found through their p-word prefixes.
 bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool first_only,
               std::vector<DeconGramHit>* hits) {
   const size_t n = index.n();
@@ -39,61 +46,36 @@ bool FindHits(const EvalIndex& index, const WordHashes& words, Scratch& s, bool 
     found = true;
     if (hits) hits->push_back(DeconGramHit{gram, uint32_t(pos), uint32_t(len), words.begins()[pos], words.ends()[pos + len - 1]});
   };
-  const EvalIndex::Filter& gram_filter = index.gram_filter();
-  const EvalIndex::Filter& prefix_filter = index.prefix_filter();
-  const size_t grams = w >= n ? w - n + 1 : 0;        // n-word windows
-  const size_t prefixes = p > 0 && w >= p ? w - p + 1 : 0;  // p-word windows
-  constexpr size_t kChunk = 256;
-  constexpr size_t kAhead = 32;  // prefetch distance (measured: 16 and 64 slower; all-at-once much slower)
-  s.rolling.resize(kChunk);
-  uint64_t* mixed_gram = s.rolling.data();
-  std::pair<size_t, uint64_t> cand[kChunk];  // (window, gram hash) passing the filter
-  const RollingNgram roll_n(n), roll_p(std::max<size_t>(p, 1));
-  uint64_t rn = grams ? RollingNgramHash(h, n) : 0;
-  uint64_t rp = prefixes ? RollingNgramHash(h, p) : 0;
-  const size_t windows = std::max(grams, prefixes);
-  for (size_t base = 0; base < windows; base += kChunk) {
-    const size_t end = std::min(windows, base + kChunk);
-    const size_t gram_end = std::min(end, grams), prefix_end = std::min(end, prefixes);
-    for (size_t i = base; i < gram_end; ++i) {
-      if (i > 0) rn = roll_n.Slide(rn, h[i - 1], h[i + n - 1]);
-      const uint64_t m = RollingFilterMix(rn);
-      mixed_gram[i - base] = m;
-      if (i < base + kAhead) gram_filter.PrefetchMixed(m);
-    }
-    // Windows passing the filter (~1%, nearly all false positives) are
-    // collected and looked up after the chunk, their directory entries and
-    // keys prefetched first so that the lookups' cache misses overlap.
-    size_t num_cand = 0;
-    for (size_t i = base; i < gram_end; ++i) {
-      if (i + kAhead < gram_end) gram_filter.PrefetchMixed(mixed_gram[i + kAhead - base]);
-      if (!gram_filter.MayContainMixed(mixed_gram[i - base])) continue;
-      const uint64_t gh = HashNgram(h + i, n);
+  decon_internal::Probe(h, w, n, p, index.gram_filter(), index.prefix_filter(), &s.probe);
+  constexpr size_t kBatch = 64;
+  std::pair<uint32_t, uint64_t> cand[kBatch];  // (window, gram hash)
+  const std::vector<uint32_t>& gc = s.probe.gram_cand;
+  for (size_t base = 0; base < gc.size(); base += kBatch) {
+    const size_t m = std::min(kBatch, gc.size() - base);
+    for (size_t c = 0; c < m; ++c) {
+      const uint64_t gh = HashNgram(h + gc[base + c], n);
       index.PrefetchDirectory(gh);
-      cand[num_cand++] = {i, gh};
+      cand[c] = {gc[base + c], gh};
     }
-    for (size_t c = 0; c < num_cand; ++c) index.PrefetchKeys(cand[c].second);
-    for (size_t c = 0; c < num_cand; ++c) {
+    for (size_t c = 0; c < m; ++c) index.PrefetchKeys(cand[c].second);
+    for (size_t c = 0; c < m; ++c) {
       uint32_t g = index.FindGram(cand[c].second);
       if (g == EvalIndex::kNotFound) continue;
       add(g, cand[c].first, n);
       if (first_only) return true;
     }
-    // The prefix filter is small (cache-resident): tested as it is slid.
-    for (size_t i = base; i < prefix_end; ++i) {
-      if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
-      if (!prefix_filter.MayContainMixed(RollingFilterMix(rp))) continue;
-      uint64_t ph = HashNgram(h + i, p);
-      uint64_t mask = index.ShortLengthsForPrefix(ph);
-      while (mask) {
-        size_t len = std::countr_zero(mask);
-        mask &= mask - 1;
-        if (i + len > w) break;  // lengths ascend
-        uint32_t g = index.FindGram(len == p ? ph : HashNgram(h + i, len));
-        if (g == EvalIndex::kNotFound) continue;
-        add(g, i, len);
-        if (first_only) return true;
-      }
+  }
+  for (const uint32_t i : s.probe.prefix_cand) {
+    uint64_t ph = HashNgram(h + i, p);
+    uint64_t mask = index.ShortLengthsForPrefix(ph);
+    while (mask) {
+      size_t len = std::countr_zero(mask);
+      mask &= mask - 1;
+      if (i + len > w) break;  // lengths ascend
+      uint32_t g = index.FindGram(len == p ? ph : HashNgram(h + i, len));
+      if (g == EvalIndex::kNotFound) continue;
+      add(g, i, len);
+      if (first_only) return true;
     }
   }
   return found;
@@ -185,4 +167,51 @@ std::string Decontaminator::ExampleName(uint32_t example) const {
   return name;
 }
 
+namespace decon_internal {
+
+// Windows are processed in chunks: a first loop slides the rolling hash and
+// mixes it; a second tests the keys against the filter, prefetching the
+// filter word kAhead windows ahead (the gram filter is megabytes, so a probe
+// is an L2/L3 miss). The prefix filter is small (cache-resident): tested as
+// it is slid.
+void ProbeScalar(const uint64_t* h, size_t w, size_t n, size_t p, const EvalIndex::Filter& gram_filter,
+                 const EvalIndex::Filter& prefix_filter, ProbeScratch* s) {
+  s->gram_cand.clear();
+  s->prefix_cand.clear();
+  const size_t grams = w >= n ? w - n + 1 : 0;        // n-word windows
+  const size_t prefixes = p > 0 && w >= p ? w - p + 1 : 0;  // p-word windows
+  constexpr size_t kChunk = 256;
+  constexpr size_t kAhead = 32;  // prefetch distance (measured: 16 and 64 slower; all-at-once much slower)
+  uint64_t mixed_gram[kChunk];
+  const RollingNgram roll_n(n), roll_p(std::max<size_t>(p, 1));
+  uint64_t rn = grams ? RollingNgramHash(h, n) : 0;
+  uint64_t rp = prefixes ? RollingNgramHash(h, p) : 0;
+  const size_t windows = std::max(grams, prefixes);
+  for (size_t base = 0; base < windows; base += kChunk) {
+    const size_t end = std::min(windows, base + kChunk);
+    const size_t gram_end = std::min(end, grams), prefix_end = std::min(end, prefixes);
+    for (size_t i = base; i < gram_end; ++i) {
+      if (i > 0) rn = roll_n.Slide(rn, h[i - 1], h[i + n - 1]);
+      const uint64_t m = RollingFilterMix(rn);
+      mixed_gram[i - base] = m;
+      if (i < base + kAhead) gram_filter.PrefetchMixed(m);
+    }
+    for (size_t i = base; i < gram_end; ++i) {
+      if (i + kAhead < gram_end) gram_filter.PrefetchMixed(mixed_gram[i + kAhead - base]);
+      if (gram_filter.MayContainMixed(mixed_gram[i - base])) s->gram_cand.push_back(static_cast<uint32_t>(i));
+    }
+    for (size_t i = base; i < prefix_end; ++i) {
+      if (i > 0) rp = roll_p.Slide(rp, h[i - 1], h[i + p - 1]);
+      if (prefix_filter.MayContainMixed(RollingFilterMix(rp))) s->prefix_cand.push_back(static_cast<uint32_t>(i));
+    }
+  }
+}
+
+void Probe(const uint64_t* h, size_t w, size_t n, size_t p, const EvalIndex::Filter& gram,
+           const EvalIndex::Filter& prefix, ProbeScratch* s, bool allow_simd) {
+  if (allow_simd && UseAvx512()) ProbeAvx512(h, w, n, p, gram, prefix, s);
+  else ProbeScalar(h, w, n, p, gram, prefix, s);
+}
+
+}  // namespace decon_internal
 }  // namespace dedupdb
