@@ -4,8 +4,10 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <atomic>
 #include <memory>
 #include <queue>
+#include <thread>
 
 #include <sys/mman.h>
 
@@ -14,8 +16,6 @@
 #include "storage/progress.h"
 
 namespace dedupdb {
-
-static_assert(std::endian::native == std::endian::little, "spill runs are raw little-endian u64s");
 
 bool TableCorpusMap::Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const {
   auto it = std::upper_bound(starts_.begin(), starts_.end(), pos);
@@ -50,14 +50,38 @@ struct CorpusCtx {
   int tag = 0;      // 1 = the other corpus (across mode)
 };
 
-// Read position in one shard's suffix array.
+// Entry j of a suffix array: one unaligned 8-byte load and a mask while 8
+// bytes are in bounds (all but the last few entries).
+inline uint64_t SaEntry(const SuffixRun& run, uint64_t j) {
+  const unsigned w = run.sa_width;
+  if (w < 8 && j + 8 < run.sa_size) {
+    uint64_t v;
+    std::memcpy(&v, run.sa + j * w, 8);
+    return v & ((uint64_t{1} << (8 * w)) - 1);
+  }
+  return DecodeUnsigned(run.sa + j * w, w);
+}
+
+// The first 8 bytes of a key as a big-endian integer, zero-padded: integer
+// order of heads is memcmp order, so most comparisons need no memcmp (equal
+// heads fall back to CompareKey, which also settles the zero-padding case).
+inline uint64_t KeyHead(const uint8_t* p, uint64_t len) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, std::min<uint64_t>(len, 8));
+  return __builtin_bswap64(v);
+}
+
+// Read position in one shard's suffix array, over the SA entries of one
+// key-range partition [i, end).
 struct Cursor {
   SuffixRun run;
   const CorpusCtx* ctx = nullptr;
   uint64_t i = 0;
+  uint64_t end = 0;
   uint64_t off = 0;  // symbol offset in the shard
   const uint8_t* ptr = nullptr;
   uint64_t len = 0;  // bytes of min(k, symbols to the end of the shard)
+  uint64_t head = 0;  // KeyHead(ptr, len)
 
   // Two-stage prefetch. Far ahead, only the first cache line of a suffix
   // (most suffixes differ from their neighbour within it). Near ahead, once
@@ -70,19 +94,9 @@ struct Cursor {
   static const uint8_t* Line(const uint8_t* p) {
     return reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63});
   }
-  // Entry j of the SA: one unaligned 8-byte load and a mask while 8 bytes
-  // are in bounds (all but the last few entries).
-  uint64_t Entry(uint64_t j) const {
-    const unsigned w = run.sa_width;
-    if (w < 8 && j + 8 < run.sa_size) {
-      uint64_t v;
-      std::memcpy(&v, run.sa + j * w, 8);
-      return v & ((uint64_t{1} << (8 * w)) - 1);
-    }
-    return DecodeUnsigned(run.sa + j * w, w);
-  }
+  uint64_t Entry(uint64_t j) const { return SaEntry(run, j); }
   bool Load(uint64_t k) {
-    if (i >= run.sa_size) return false;
+    if (i >= end) return false;
     const unsigned sb = ctx->sb;
     off = Entry(i);
     if (i + kFar < run.sa_size) __builtin_prefetch(run.text + sb * Entry(i + kFar));
@@ -98,6 +112,7 @@ struct Cursor {
     }
     ptr = run.text + off * sb;
     len = std::min<uint64_t>(k, run.text_size - off) * sb;
+    head = KeyHead(ptr, len);
     return true;
   }
   uint64_t pos() const { return run.global_base + off; }
@@ -116,11 +131,16 @@ bool HasSeparator(const uint8_t* p, uint64_t bytes, const CorpusCtx& c) {
 }
 
 // Sorted positions with bounded memory: a buffer that is sorted and written
-// to a run file when full; Merge() streams the union of all runs in order.
+// to a run file when full. A run stores maximal intervals of consecutive
+// positions as varint pairs (gap from the previous interval's end, length):
+// repeated passages make long intervals (k-windows at every byte), so a run
+// is a small fraction of 8 bytes per position. MergeIntervals() streams the
+// union of the runs of several spillers in position order.
 class PositionSpiller {
  public:
-  PositionSpiller(Env* env, std::string dir, uint64_t memory_bytes)
-      : env_(env), dir_(std::move(dir)), cap_(std::max<uint64_t>(memory_bytes / 16, 1024)) {}  // + radix scratch
+  PositionSpiller(Env* env, std::string dir, std::string prefix, uint64_t memory_bytes)
+      : env_(env), dir_(std::move(dir)), prefix_(std::move(prefix)),
+        cap_(std::max<uint64_t>(memory_bytes / 16, 1024)) {}  // + radix scratch
   ~PositionSpiller() {
     for (const std::string& p : paths_) env_->RemoveFile(p);
   }
@@ -132,46 +152,88 @@ class PositionSpiller {
   uint64_t runs() const { return paths_.size(); }
   uint64_t spilled() const { return spilled_; }
 
+  // fn(s, e) gets the maximal intervals [s, e) of positions added to any of
+  // the spillers, in increasing order.
   template <typename Fn>
-  Status Merge(Fn&& fn) {
-    SortUnique();
+  static Status MergeIntervals(const std::vector<PositionSpiller*>& spillers, Fn&& fn) {
     std::vector<std::unique_ptr<EnvelopedFile>> files;
+    std::vector<std::string> tails;
     struct Src {
-      const uint64_t* p;
-      const uint64_t* end;
+      std::string_view in;
+      uint64_t s = 0, e = 0;  // current interval
+      bool Next() {
+        uint64_t gap, n;
+        if (in.empty()) return false;
+        if (!GetVarint64(&in, &gap) || !GetVarint64(&in, &n)) return false;
+        s = e + gap;
+        e = s + n;
+        return true;
+      }
     };
     std::vector<Src> srcs;
-    for (const std::string& path : paths_) {
-      std::unique_ptr<EnvelopedFile> f;
-      DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(env_, path, FileKind::kGeneric, 1, &f));
-      f->map().Advise(MappedFile::Access::kSequential);
-      std::string_view b = f->body();
-      if (b.size() % 8 != 0) return Status::Corruption(path + ": spill run size is not a multiple of 8");
-      const auto* p = reinterpret_cast<const uint64_t*>(b.data());
-      srcs.push_back(Src{p, p + b.size() / 8});
-      files.push_back(std::move(f));
+    for (PositionSpiller* sp : spillers) {
+      sp->SortUnique();
+      tails.emplace_back();
+      Status st = EncodeIntervals(sp->buf_, &tails.back(), [](std::string&) { return Status::OK(); });
+      if (!st.ok()) return st;
+      sp->buf_.clear();
+      sp->buf_.shrink_to_fit();
+      for (const std::string& path : sp->paths_) {
+        std::unique_ptr<EnvelopedFile> f;
+        DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(sp->env_, path, FileKind::kGeneric, kRunVersion, &f));
+        f->map().Advise(MappedFile::Access::kSequential);
+        srcs.push_back(Src{f->body()});
+        files.push_back(std::move(f));
+      }
     }
-    srcs.push_back(Src{buf_.data(), buf_.data() + buf_.size()});
-    auto greater = [&](size_t a, size_t b) { return *srcs[a].p > *srcs[b].p; };
+    for (const std::string& t : tails) srcs.push_back(Src{t});
+    auto greater = [&](size_t a, size_t b) { return srcs[a].s > srcs[b].s; };
     std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
     for (size_t i = 0; i < srcs.size(); ++i)
-      if (srcs[i].p != srcs[i].end) heap.push(i);
-    bool have_last = false;
-    uint64_t last = 0;
+      if (srcs[i].Next()) heap.push(i);
+    bool have = false;
+    uint64_t cs = 0, ce = 0;
     while (!heap.empty()) {
       size_t i = heap.top();
       heap.pop();
-      uint64_t v = *srcs[i].p++;
-      if (srcs[i].p != srcs[i].end) heap.push(i);
-      if (have_last && v == last) continue;
-      have_last = true;
-      last = v;
-      DEDUPDB_RETURN_IF_ERROR(fn(v));
+      const uint64_t s = srcs[i].s, e = srcs[i].e;
+      if (!srcs[i].in.empty()) {
+        if (!srcs[i].Next()) return Status::Corruption("exact dedup: truncated spill run");
+        heap.push(i);
+      }
+      if (have && s <= ce) {  // overlapping or adjacent: one interval
+        ce = std::max(ce, e);
+        continue;
+      }
+      if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
+      have = true;
+      cs = s;
+      ce = e;
     }
+    if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
     return Status::OK();
   }
 
  private:
+  static constexpr uint32_t kRunVersion = 2;  // 1 was raw u64 positions
+
+  // Appends the intervals of sorted unique positions to *out, handing it to
+  // flush(*out) (which clears it) whenever it passes 1 MiB.
+  template <typename Flush>
+  static Status EncodeIntervals(const std::vector<uint64_t>& sorted, std::string* out, Flush&& flush) {
+    uint64_t prev_end = 0;
+    for (size_t i = 0; i < sorted.size();) {
+      size_t j = i + 1;
+      while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
+      PutVarint64(out, sorted[i] - prev_end);
+      PutVarint64(out, j - i);
+      prev_end = sorted[j - 1] + 1;
+      i = j;
+      if (out->size() >= (1u << 20)) DEDUPDB_RETURN_IF_ERROR(flush(*out));
+    }
+    return Status::OK();
+  }
+
   // LSD radix sort on 11-bit digits (as many passes as the largest value
   // needs: 3 for < 2^33 positions), several times faster than std::sort on
   // tens of millions of keys; then drop duplicates.
@@ -201,12 +263,18 @@ class PositionSpiller {
                                      " bytes of positions to remove and no directory for spill files");
     }
     SortUnique();
-    std::string path = JoinPath(dir_, "spill-" + std::to_string(paths_.size()) + ".run");
+    std::string path = JoinPath(dir_, prefix_ + std::to_string(paths_.size()) + ".run");
     std::unique_ptr<FileBuilder> b;
-    DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, 1, &b));
+    DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, kRunVersion, &b));
     paths_.push_back(path);
-    DEDUPDB_RETURN_IF_ERROR(
-        b->Append(std::string_view(reinterpret_cast<const char*>(buf_.data()), buf_.size() * 8)));
+    std::string body;
+    auto append = [&](std::string& chunk) -> Status {
+      Status st = b->Append(chunk);
+      chunk.clear();
+      return st;
+    };
+    DEDUPDB_RETURN_IF_ERROR(EncodeIntervals(buf_, &body, append));
+    DEDUPDB_RETURN_IF_ERROR(append(body));
     DEDUPDB_RETURN_IF_ERROR(b->Finish());
     spilled_ += buf_.size();
     buf_.clear();
@@ -214,7 +282,7 @@ class PositionSpiller {
   }
 
   Env* env_;
-  std::string dir_;
+  std::string dir_, prefix_;
   uint64_t cap_;
   std::vector<uint64_t> buf_, tmp_;
   std::vector<std::string> paths_;
@@ -235,6 +303,10 @@ class TopSpans {
       std::pop_heap(pool_.begin(), pool_.end(), Greater);
       pool_.pop_back();
     }
+  }
+  // Adds another pool's candidates (partitions are merged this way).
+  void Absorb(const TopSpans& o) {
+    for (const Cand& c : o.pool_) Offer(c.count, c.other, c.pos, c.ptr, c.avail);
   }
   // sb = symbol bytes; sample text is kept for byte corpora only.
   std::vector<RepeatedSpan> Take(uint64_t k, unsigned sb) {
@@ -284,11 +356,12 @@ class GroupScanner {
 
   // Members arrive in merged order (non-decreasing k-prefix).
   Status Add(const Cursor& c) {
-    if (!open_ || CompareKey(c.ptr, c.len, key_, key_len_) != 0) {
+    if (!open_ || c.head != key_head_ || CompareKey(c.ptr, c.len, key_, key_len_) != 0) {
       DEDUPDB_RETURN_IF_ERROR(Close());
       open_ = true;
       key_ = c.ptr;
       key_len_ = c.len;
+      key_head_ = c.head;
       members_ = 0;
       valid_self_ = valid_other_ = 0;
       sep_checked_[0] = sep_checked_[1] = false;
@@ -395,7 +468,7 @@ class GroupScanner {
   ExactDedupStats* st_;
   bool open_ = false;
   const uint8_t* key_ = nullptr;
-  uint64_t key_len_ = 0;
+  uint64_t key_len_ = 0, key_head_ = 0;
   uint64_t members_ = 0, valid_self_ = 0, valid_other_ = 0;
   Member pending_{};
   uint64_t min_pos_ = 0;
@@ -406,6 +479,7 @@ class GroupScanner {
 // Merge order of two loaded cursors: k-prefix, then the other corpus first,
 // then shard order (deterministic output).
 inline bool Before(const Cursor& a, size_t ia, const Cursor& b, size_t ib) {
+  if (a.head != b.head) return a.head < b.head;
   int c = CompareKey(a.ptr, a.len, b.ptr, b.len);
   if (c != 0) return c < 0;
   if (a.tag() != b.tag()) return a.tag() > b.tag();
@@ -478,6 +552,84 @@ class TextCopy {
   uint64_t n_ = 0;
 };
 
+// One key-range partition of the merge, with its own cursors (each over an
+// SA index range), position spiller, top spans and counters.
+struct Partition {
+  std::vector<Cursor> cursors;
+  std::unique_ptr<PositionSpiller> spiller;
+  std::unique_ptr<TopSpans> top;
+  ExactDedupStats stats;
+  Status status;
+};
+
+size_t PartitionCount(const ExactDedupOptions& o, uint64_t suffixes) {
+  if (suffixes == 0) return 1;
+  if (o.threads != 0) return o.threads;
+  // A thread per core, but not for small corpora where start-up dominates.
+  if (suffixes < (uint64_t{1} << 22)) return 1;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// First SA index of c's run whose suffix, cut at k symbols, is >= key.
+uint64_t LowerBound(const Cursor& c, const uint8_t* key, uint64_t key_len, uint64_t k) {
+  const unsigned sb = c.ctx->sb;
+  uint64_t lo = 0, hi = c.run.sa_size;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    const uint64_t off = SaEntry(c.run, mid);
+    const uint64_t len = std::min<uint64_t>(k, c.run.text_size - off) * sb;
+    if (CompareKey(c.run.text + off * sb, len, key, key_len) < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// Merges one partition's cursors in k-prefix order through a GroupScanner.
+// done counts merged suffixes (all partitions); meter is drawn by a caller
+// that merges alone.
+Status MergePartition(const ExactDedupOptions& options, bool across, uint64_t key_bytes, Partition* part,
+                      std::atomic<uint64_t>* done, ProgressMeter* meter) {
+  const uint64_t k = options.min_len;
+  GroupScanner scanner(options, across, part->spiller.get(), part->top.get(), &part->stats);
+  scanner.set_key_bytes(key_bytes);
+  std::vector<Cursor>& cursors = part->cursors;
+  uint64_t local = 0;
+  auto tick = [&] {
+    if ((++local & 0xffff) == 0) {
+      const uint64_t d = done->fetch_add(0x10000) + 0x10000;
+      if (meter != nullptr) meter->Update(d);
+    }
+  };
+  if (cursors.size() == 1) {
+    // One shard: its suffix array already is the global order.
+    Cursor& c = cursors[0];
+    for (; c.Load(k); ++c.i) {
+      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
+      tick();
+    }
+  } else {
+    CursorHeap heap(&cursors);
+    for (size_t i = 0; i < cursors.size(); ++i)
+      if (cursors[i].Load(k)) heap.Push(i);
+    while (!heap.empty()) {
+      Cursor& c = cursors[heap.top()];
+      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
+      ++c.i;
+      if (c.Load(k)) {
+        heap.SiftDown();
+      } else {
+        heap.PopTop();
+      }
+      tick();
+    }
+  }
+  done->fetch_add(local & 0xffff);
+  return scanner.Close();
+}
+
 }  // namespace
 
 Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
@@ -511,6 +663,7 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
     for (const SuffixRun& r : c.runs) {
       Cursor cur;
       cur.run = r;
+      cur.end = r.sa_size;
       cur.ctx = &ctx[tag];
       cursors.push_back(cur);
       stats->suffixes += r.sa_size;
@@ -531,44 +684,75 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
     copies.push_back(std::move(copy));
   }
 
-  PositionSpiller spiller(env, options.tmp_dir, options.memory_bytes);
-  TopSpans top(options.top_n);
-  GroupScanner scanner(options, other != nullptr, &spiller, &top, stats);
-  scanner.set_key_bytes(k * corpus.symbol_bytes);
-  ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
-
-  auto t0 = Clock::now();
-  uint64_t done = 0;
-  if (cursors.size() == 1) {
-    // One shard: its suffix array already is the global order.
-    Cursor& c = cursors[0];
-    for (; c.Load(k); ++c.i) {
-      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
-      if ((++done & 0xffff) == 0) meter.Update(done);
-    }
-  } else {
-    CursorHeap heap(&cursors);
-    for (size_t i = 0; i < cursors.size(); ++i)
-      if (cursors[i].Load(k)) heap.Push(i);
-    while (!heap.empty()) {
-      Cursor& c = cursors[heap.top()];
-      DEDUPDB_RETURN_IF_ERROR(scanner.Add(c));
-      ++c.i;
-      if (c.Load(k)) {
-        heap.SiftDown();
-      } else {
-        heap.PopTop();
+  // Key-range partitions, merged in parallel: pivots are k-prefixes taken at
+  // quantiles of the largest shard, and each shard is cut at the first
+  // suffix whose k-prefix is >= the pivot, so every group of equal
+  // k-prefixes falls into exactly one partition.
+  const size_t nparts = PartitionCount(options, stats->suffixes);
+  std::vector<Partition> parts(nparts);
+  stats->partitions = nparts;
+  {
+    size_t big = 0;
+    for (size_t c = 1; c < cursors.size(); ++c)
+      if (cursors[c].run.sa_size > cursors[big].run.sa_size) big = c;
+    std::vector<uint64_t> lo(cursors.size(), 0);
+    for (size_t p = 0; p < nparts; ++p) {
+      std::vector<uint64_t> hi(cursors.size());
+      for (size_t c = 0; c < cursors.size(); ++c) hi[c] = cursors[c].run.sa_size;
+      if (p + 1 < nparts) {
+        const Cursor& bc = cursors[big];
+        const uint64_t off = SaEntry(bc.run, bc.run.sa_size * (p + 1) / nparts);
+        const uint8_t* key = bc.run.text + off * bc.ctx->sb;
+        const uint64_t key_len = std::min<uint64_t>(k, bc.run.text_size - off) * bc.ctx->sb;
+        for (size_t c = 0; c < cursors.size(); ++c) hi[c] = std::max(lo[c], LowerBound(cursors[c], key, key_len, k));
       }
-      if ((++done & 0xffff) == 0) meter.Update(done);
+      Partition& part = parts[p];
+      part.cursors = cursors;
+      for (size_t c = 0; c < cursors.size(); ++c) {
+        part.cursors[c].i = lo[c];
+        part.cursors[c].end = hi[c];
+      }
+      part.spiller = std::make_unique<PositionSpiller>(env, options.tmp_dir, "spill-p" + std::to_string(p) + "-",
+                                                       options.memory_bytes / nparts);
+      part.top = std::make_unique<TopSpans>(options.top_n);
+      lo = hi;
     }
   }
-  DEDUPDB_RETURN_IF_ERROR(scanner.Close());
-  meter.Update(done);
+  ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
+  std::atomic<uint64_t> done{0};
+  auto t0 = Clock::now();
+  if (nparts == 1) {
+    parts[0].status = MergePartition(options, other != nullptr, k * corpus.symbol_bytes, &parts[0], &done, &meter);
+  } else {
+    std::atomic<size_t> finished{0};
+    std::vector<std::thread> threads;
+    for (Partition& part : parts) {
+      threads.emplace_back([&, pp = &part] {
+        pp->status = MergePartition(options, other != nullptr, k * corpus.symbol_bytes, pp, &done, nullptr);
+        finished.fetch_add(1);
+      });
+    }
+    while (finished.load() < nparts) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      meter.Update(done.load());
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  meter.Update(done.load());
   meter.Finish();
   stats->merge_seconds = Since(t0);
+  std::vector<PositionSpiller*> spillers;
+  for (Partition& part : parts) {
+    DEDUPDB_RETURN_IF_ERROR(part.status);
+    stats->repeated_groups += part.stats.repeated_groups;
+    stats->repeated_windows += part.stats.repeated_windows;
+    stats->removed_windows += part.stats.removed_windows;
+    if (&part != &parts[0]) parts[0].top->Absorb(*part.top);
+    spillers.push_back(part.spiller.get());
+  }
   // Top-span samples point into the texts: take them, then free the copies
   // before the sort needs its scratch memory.
-  stats->top = top.Take(k, corpus.symbol_bytes);
+  stats->top = parts[0].top->Take(k, corpus.symbol_bytes);
   copies.clear();
 
   // Removed windows in position order -> unions of [p, p + k) -> doc ranges.
@@ -584,24 +768,34 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
     ranges->Add(doc, cur_s - start, cur_e - start);
     return Status::OK();
   };
-  DEDUPDB_RETURN_IF_ERROR(spiller.Merge([&](uint64_t p) -> Status {
-    // Overlapping windows are in the same document (each lies inside one);
-    // merely touching ones may not be, so those start a new interval and
-    // Normalize() joins them when they share a document.
-    if (have && p < cur_e) {
-      cur_e = std::max(cur_e, p + k);
+  // Bytes [a, b) covered by windows that overlap one another. Overlapping
+  // windows are in the same document (each lies inside one); merely touching
+  // ones may not be, so those start a new interval and Normalize() joins
+  // them when they share a document.
+  auto add_span = [&](uint64_t a, uint64_t b) -> Status {
+    if (have && a < cur_e) {
+      cur_e = std::max(cur_e, b);
       return Status::OK();
     }
     if (have) DEDUPDB_RETURN_IF_ERROR(flush());
     have = true;
-    cur_s = p;
-    cur_e = p + k;
+    cur_s = a;
+    cur_e = b;
+    return Status::OK();
+  };
+  DEDUPDB_RETURN_IF_ERROR(PositionSpiller::MergeIntervals(spillers, [&](uint64_t s, uint64_t e) -> Status {
+    // Windows at consecutive starts overlap when k >= 2; 1-symbol windows
+    // only touch, so they go one by one.
+    if (k >= 2) return add_span(s, e - 1 + k);
+    for (uint64_t p = s; p < e; ++p) DEDUPDB_RETURN_IF_ERROR(add_span(p, p + 1));
     return Status::OK();
   }));
   if (have) DEDUPDB_RETURN_IF_ERROR(flush());
   ranges->Normalize();
-  stats->spill_runs = spiller.runs();
-  stats->spilled_positions = spiller.spilled();
+  for (PositionSpiller* sp : spillers) {
+    stats->spill_runs += sp->runs();
+    stats->spilled_positions += sp->spilled();
+  }
   stats->collect_seconds = Since(t1);
   return Status::OK();
 }

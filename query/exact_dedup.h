@@ -85,6 +85,9 @@ struct ExactDedupOptions {
   uint64_t text_cache_bytes = 0;
   std::string tmp_dir;                    // where spill runs go (required if they are needed)
   size_t top_n = 10;                      // repeated spans to report
+  // Key-range partitions merged in parallel (0 = one per core, or one for
+  // corpora under 4 M suffixes). The output does not depend on it.
+  unsigned threads = 0;
   bool show_progress = false;
   Env* env = nullptr;                     // nullptr = Env::Default()
 };
@@ -102,6 +105,7 @@ struct RepeatedSpan {
 struct ExactDedupStats {
   uint64_t suffixes = 0;          // suffixes merged (both corpora)
   uint64_t runs = 0;              // shards merged
+  uint64_t partitions = 0;        // key-range partitions merged in parallel
   uint64_t repeated_groups = 0;   // distinct k-windows that count as repeated / matched
   uint64_t repeated_windows = 0;  // window occurrences in this corpus inside such groups
   uint64_t removed_windows = 0;   // windows marked for removal

@@ -151,10 +151,21 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   uint64_t total = 0;
   for (const auto& t : sc.texts) total += t.size();
   o.text_cache_bytes = shards == 1 ? UINT64_MAX : (shards == 7 ? total / 2 : 0);
-  RangeList r;
-  ExactDedupStats st;
-  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &r, &st);
+  // One partition, and three merged in parallel (key ranges cut inside the
+  // shards): the same ranges and counters.
+  RangeList r, r1;
+  ExactDedupStats st, st1;
+  o.threads = 1;
+  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &r1, &st1);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  o.threads = 3;
+  s = FindExactDuplicates(sc.corpus, nullptr, o, &r, &st);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(r, r1);
+  EXPECT_EQ(st.partitions, 3u);
+  EXPECT_EQ(st.repeated_groups, st1.repeated_groups);
+  EXPECT_EQ(st.repeated_windows, st1.repeated_windows);
+  EXPECT_EQ(st.removed_windows, st1.removed_windows);
   EXPECT_EQ(st.runs, sc.corpus.runs.size());
   if (shards == 1 && total > 0) {
     EXPECT_EQ(st.text_cached_bytes, total);
@@ -246,12 +257,16 @@ TEST(ExactDedup, TokenSymbolsMatchOracle) {
     corpus.symbol_bytes = 2;
     corpus.has_separator = true;
     corpus.separator = 0xffff;
-    ExactDedupOptions o;
-    o.min_len = k;
-    RangeList got;
-    ExactDedupStats st;
-    ASSERT_TRUE(FindExactDuplicates(corpus, nullptr, o, &got, &st).ok());
-    EXPECT_EQ(got, want) << "shards=" << shards << "\n got  " << Describe(got) << "\n want " << Describe(want);
+    for (unsigned threads : {1u, 3u}) {
+      ExactDedupOptions o;
+      o.min_len = k;
+      o.threads = threads;
+      RangeList got;
+      ExactDedupStats st;
+      ASSERT_TRUE(FindExactDuplicates(corpus, nullptr, o, &got, &st).ok());
+      EXPECT_EQ(got, want) << "shards=" << shards << " threads=" << threads << "\n got  " << Describe(got)
+                           << "\n want " << Describe(want);
+    }
   }
 }
 
@@ -296,13 +311,16 @@ TEST(ExactDedup, AcrossMatchesOracle) {
         ShardedCorpus a, b;
         BuildShards(docs, shards, true, 5, &a);
         BuildShards(other, oshards, false, 4, &b);
-        ExactDedupOptions o;
-        o.min_len = k;
-        RangeList got;
-        ExactDedupStats st;
-        ASSERT_TRUE(FindExactDuplicates(a.corpus, &b.corpus, o, &got, &st).ok());
-        ASSERT_EQ(got, want) << "k=" << k << " shards=" << shards << "/" << oshards << "\n got  " << Describe(got)
-                             << "\n want " << Describe(want);
+        for (unsigned threads : {1u, 4u}) {
+          ExactDedupOptions o;
+          o.min_len = k;
+          o.threads = threads;
+          RangeList got;
+          ExactDedupStats st;
+          ASSERT_TRUE(FindExactDuplicates(a.corpus, &b.corpus, o, &got, &st).ok());
+          ASSERT_EQ(got, want) << "k=" << k << " shards=" << shards << "/" << oshards << " threads=" << threads
+                               << "\n got  " << Describe(got) << "\n want " << Describe(want);
+        }
       }
     }
   }
@@ -533,11 +551,12 @@ TEST(ExactDedupCli, SelfManyShardsRangesAndWrittenCorpusMatchOracle) {
   const uint64_t k = 12;
   std::string out, err;
   int rc = dedupdb::test::RunCommand({dedupdb::test::CliPath(), "-q", "--json", "dedup-exact", tmp.Sub("s"), "--min-len",
-                                      std::to_string(k), "--memory", "1", "--ranges", tmp.Sub("r.ddr"), "--ranges-jsonl",
-                                      tmp.Sub("r.jsonl"), "--write", tmp.Sub("out.jsonl.zst")},
+                                      std::to_string(k), "--memory", "1", "--threads", "2", "--ranges", tmp.Sub("r.ddr"),
+                                      "--ranges-jsonl", tmp.Sub("r.jsonl"), "--write", tmp.Sub("out.jsonl.zst")},
                                      &out, &err);
   ASSERT_EQ(rc, 0) << err;
   EXPECT_GT(JsonUint(out, "shards"), 5u) << out;
+  EXPECT_EQ(JsonUint(out, "partitions"), 2u) << out;
   // The position buffer holds at least 1024 entries, so only the
   // full-size fixture (not the sanitizer run's small one) is sure to spill.
   if (!dedupdb::test::SmallScale()) {

@@ -32,6 +32,7 @@ struct Opts {
   std::string ranges, ranges_jsonl, write;
   bool keep_empty = false;
   size_t top = 10;
+  unsigned threads = 0;
 };
 
 int Usage(const std::string& msg) { return cli::ReportUsageError("dedup-exact", Status::InvalidArgument(msg)); }
@@ -67,6 +68,7 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("text_cached_bytes", s.text_cached_bytes)
       .Field("spill_runs", s.spill_runs)
       .Field("spilled_positions", s.spilled_positions)
+      .Field("partitions", s.partitions)
       .Field("merge_seconds", s.merge_seconds)
       .Field("collect_seconds", s.collect_seconds)
       .Field("find_seconds", r.find_seconds)
@@ -139,6 +141,7 @@ int Run(const Opts& o) {
   if (!st.ok()) return Usage("--memory: " + st.message());
   jo.dedup.tmp_dir = o.tmp_dir;
   jo.dedup.top_n = o.top;
+  jo.dedup.threads = o.threads;
   jo.dedup.show_progress = !cli::Globals().quiet;
   if (!ParseGranularity(o.granularity, &jo.granularity)) return Usage("--granularity must be span, line or paragraph");
   if (!(o.threshold >= 0 && o.threshold <= 1)) return Usage("--threshold must be a fraction between 0 and 1");
@@ -181,6 +184,8 @@ cli::CommandRegistrar reg(
       app->add_option("--write", o->write, "Write the deduplicated corpus as JSONL {id,text} (.zst compresses)");
       app->add_flag("--keep-empty", o->keep_empty, "--write: keep documents that lost all their text");
       app->add_option("--top", o->top, "Number of top repeated spans to report");
+      app->add_option("--threads", o->threads,
+                      "Key-range partitions merged in parallel (0 = cores; output does not depend on it)");
       return [o]() { return Run(*o); };
     });
 
