@@ -279,6 +279,9 @@ Status EvalIndex::Open(Env* env, const std::string& path, std::unique_ptr<EvalIn
   auto corrupt = [&](const std::string& what) { return Status::Corruption(path + ": eval index: " + what); };
   if (f.param(kParamN) < 1 || f.param(kParamN) > kMaxEvalNgram) return corrupt("bad n");
   if (f.param(kParamMode) > (f.header().version >= 2 ? 2 : 1)) return corrupt("bad normalisation mode");
+  if (f.header().version < 3 && f.param(kParamMode) != 2)
+    return Status::NotSupported(path + ": eval index format version " + std::to_string(f.header().version) +
+                                " was built with the old word hash (before version 3); rebuild it with `dedupdb decon index`");
   idx->n_ = static_cast<unsigned>(f.param(kParamN));
   idx->mode_ = f.param(kParamMode) == 1 ? NormalizationMode::kLmEval : NormalizationMode::kWords;
   idx->token_mode_ = f.param(kParamMode) == 2;

@@ -23,9 +23,11 @@
 
 namespace dedupdb {
 
-// Version 2 added token mode (mode param 2); version-1 files (text modes)
-// are still read.
-constexpr uint32_t kEvalIndexVersion = 2;
+// Version 2 added token mode (mode param 2). Version 3: the word hash
+// changed (text_normalize.h, HashWord); text-mode files of versions 1-2 are
+// refused (rebuild them with `dedupdb decon index`), token-mode version-2
+// files (token ids hash as before) are still read.
+constexpr uint32_t kEvalIndexVersion = 3;
 constexpr uint32_t kMaxEvalNgram = 63;
 
 struct EvalIndexOptions {

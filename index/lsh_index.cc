@@ -108,7 +108,7 @@ Status LshIndex::Open(const DocStore& store, const std::string& name, std::uniqu
   const LshManifest& m = idx->manifest_;
   if (m.format_version < kLshManifestVersion) {
     return Status::NotSupported("LSH index '" + name + "' has format version " + std::to_string(m.format_version) +
-                                " (32-bit doc ids), no longer read; rebuild it with `dedupdb index-lsh " +
+                                " (older word hash or 32-bit doc ids), no longer read; rebuild it with `dedupdb index-lsh " +
                                 store.layout().root() + " --name " + name + "`");
   }
   idx->perms_ = std::make_unique<MinHashPermutations>(m.num_perm, m.seed);
@@ -128,7 +128,7 @@ Status LshIndex::Open(const DocStore& store, const std::string& name, std::uniqu
     const auto& b = *run->buckets;
     if (b.header().version != kLshBucketsVersion) {
       return Status::NotSupported(bp + ": bucket file format version " + std::to_string(b.header().version) +
-                                  " (32-bit doc ids) is no longer read; rebuild the index with `dedupdb index-lsh`");
+                                  " (older word hash or 32-bit doc ids) is no longer read; rebuild the index with `dedupdb index-lsh`");
     }
     run->entries_per_band = b.param(4);
     if (b.param(0) != info.first_doc || b.param(1) != info.doc_count || b.param(2) != m.bands.bands ||

@@ -28,11 +28,14 @@
 
 namespace dedupdb {
 
-constexpr uint32_t kMinHashSigsVersion = 1;
-// Version 2: 40-bit doc ids in bucket entries (version 1 had 32-bit ones and
-// is rejected: `index-lsh` rebuilds such an index).
-constexpr uint32_t kLshBucketsVersion = 2;
-constexpr uint32_t kLshManifestVersion = 2;
+// Signatures version 2 / buckets version 3 / manifest version 3: the word
+// hash changed (text_normalize.h, HashWord), so older signatures and buckets
+// are rejected (`index-lsh` rebuilds such an index).
+constexpr uint32_t kMinHashSigsVersion = 2;
+// Buckets version 2: 40-bit doc ids in bucket entries (version 1 had 32-bit
+// ones).
+constexpr uint32_t kLshBucketsVersion = 3;
+constexpr uint32_t kLshManifestVersion = 3;
 // A run holds at most 2^40 docs (10^12: one run can cover any store).
 constexpr uint64_t kMaxLshRunDocs = uint64_t{1} << 40;
 

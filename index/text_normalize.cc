@@ -17,6 +17,7 @@
 #include <bit>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 namespace dedupdb {
@@ -395,6 +396,64 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
   WalkWords(space, nb, size, word);
 }
 
+// ---- word hash (text_normalize.h: HashWord) -------------------------------
+// Words of up to 16 bytes (99.9% of English words) go through one branch-free
+// kernel on the word zero-padded to 16 bytes, so the word length (1-3, 4-8,
+// 9-16 bytes: unpredictable) costs no branch as in XXH3's own dispatch.
+// Constants: XXH3's default secret words at byte offsets 8 and 16.
+constexpr uint64_t kWordK1 = 0x1CAD21F72C81017Cull, kWordK2 = 0xDB979083E96DD4DEull;
+__attribute__((always_inline)) inline uint64_t ShortWordHash(uint64_t lo, uint64_t hi, uint64_t len) {
+  const uint64_t a = lo ^ kWordK1, b = hi ^ kWordK2;
+  const unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
+  uint64_t acc = len + __builtin_bswap64(a) + b + (static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64));
+  acc ^= acc >> 37;  // XXH3_avalanche
+  acc *= 0x165667919E3779F9ull;
+  return acc ^ (acc >> 32);
+}
+// Byte masks keeping the first len bytes of the low / high 8-byte half.
+struct ShortMasks {
+  uint64_t lo[17], hi[17];
+  constexpr ShortMasks() : lo{}, hi{} {
+    for (int l = 0; l <= 16; ++l) {
+      lo[l] = l >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * l)) - 1;
+      hi[l] = l <= 8 ? 0 : l >= 16 ? ~uint64_t{0} : (uint64_t{1} << (8 * (l - 8))) - 1;
+    }
+  }
+};
+constexpr ShortMasks kShortMasks;
+
+// Any word: short ones copied into a zeroed 16-byte buffer (no over-read).
+inline uint64_t HashWordSafe(std::string_view s) {
+  if (s.size() > 16) return XXH3_64bits(s.data(), s.size());
+  uint8_t buf[16] = {0};
+  std::memcpy(buf, s.data(), s.size());
+  uint64_t lo, hi;
+  std::memcpy(&lo, buf, 8);
+  std::memcpy(&hi, buf + 8, 8);
+  return ShortWordHash(lo, hi, s.size());
+}
+
+// A word with at least 16 readable bytes at s.data() (the block tokeniser's
+// normalised buffer has 64 bytes of room past its end): two plain loads and
+// two masks. Same value as HashWordSafe.
+__attribute__((always_inline)) inline uint64_t HashWordPadded(std::string_view s) {
+  if (s.size() > 16) [[unlikely]] return XXH3_64bits(s.data(), s.size());
+  uint64_t lo, hi;
+  std::memcpy(&lo, s.data(), 8);
+  std::memcpy(&hi, s.data() + 8, 8);
+  return ShortWordHash(lo & kShortMasks.lo[s.size()], hi & kShortMasks.hi[s.size()], s.size());
+}
+
+// Emit callbacks take (begin, end, word) and, from tokenisers whose word
+// bytes are followed by 16 readable bytes, a Padded16 tag as well; the
+// hashing callbacks accept both forms (`auto... padded`).
+struct Padded16 {};
+template <typename... Tag>
+__attribute__((always_inline)) inline uint64_t HashEmitted(std::string_view w, Tag...) {
+  if constexpr (sizeof...(Tag) > 0) return HashWordPadded(w);
+  else return HashWordSafe(w);
+}
+
 // ---- lm-eval block tokeniser: normalise whole blocks, then walk words ----
 // The normalised text is built block by block (text_normalize_simd.h,
 // LmEvalBlocks) with no per-word branches; a word is then a slice of it
@@ -441,10 +500,14 @@ void TokenizeLmEvalBlocksT(std::string_view text, Emit&& emit, bool avx512) {
   const uint64_t* keep = blk.keep;
   const uint32_t* cbase = blk.cbase;
   const char* norm = reinterpret_cast<const char*>(blk.text);
-  WalkWords(blk.space, nb, size, [&](size_t s, size_t e) {
+  WalkWords(blk.space, nb, size, [&](size_t s, size_t e) __attribute__((always_inline)) {
     const size_t cs = cbase[s >> 6] + std::popcount(keep[s >> 6] & ((uint64_t{1} << (s & 63)) - 1));
     const size_t ce = cbase[e >> 6] + std::popcount(keep[e >> 6] & ((uint64_t{1} << (e & 63)) - 1));
-    if (ce > cs) emit(s, e, std::string_view(norm + cs, ce - cs));  // all-punctuation words vanish
+    if (ce <= cs) return;  // all-punctuation words vanish
+    if constexpr (std::is_invocable_v<Emit&, size_t, size_t, std::string_view, Padded16>)
+      emit(s, e, std::string_view(norm + cs, ce - cs), Padded16{});
+    else
+      emit(s, e, std::string_view(norm + cs, ce - cs));
   });
 }
 
@@ -500,13 +563,6 @@ void TokenizeWords(std::string_view text, Emit&& emit) {
   }
 }
 
-// Word hash, inlined into the tokeniser's emit callback: the same value as
-// XXH3_64bits, but words are short, so their 0..16-byte kernel is called
-// directly (no call and length dispatch per word).
-__attribute__((always_inline)) inline uint64_t HashBytes(std::string_view s) {
-  if (s.size() <= 16) return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(s.data()), s.size(), XXH3_kSecret, 0);
-  return XXH3_64bits(s.data(), s.size());
-}
 
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
@@ -531,8 +587,8 @@ bool ParseNormalizationMode(std::string_view name, NormalizationMode* mode) {
 
 void WordTokenizer::Tokenize(std::string_view text, std::vector<Word>* out) const {
   out->clear();
-  TokenizeAny(mode_, text, [out](size_t b, size_t e, std::string_view w) {
-    out->push_back(Word{HashBytes(w), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
+  TokenizeAny(mode_, text, [out](size_t b, size_t e, std::string_view w, auto... padded) {
+    out->push_back(Word{HashEmitted(w, padded...), static_cast<uint32_t>(b), static_cast<uint32_t>(e)});
   });
 }
 
@@ -544,7 +600,7 @@ void WordTokenizer::TokenizeHashes(std::string_view text, WordHashes* out) const
   uint32_t* b = out->begins();
   uint32_t* e = out->ends();
   size_t k = 0;
-  TokenizeAny(mode_, text, [&](size_t wb, size_t we, std::string_view w) {
+  TokenizeAny(mode_, text, [&](size_t wb, size_t we, std::string_view w, auto... padded) __attribute__((always_inline)) {
     if (k == cap) {
       out->SetSize(k);
       out->Reserve(k + 1);  // grows geometrically, keeping the contents
@@ -553,7 +609,7 @@ void WordTokenizer::TokenizeHashes(std::string_view text, WordHashes* out) const
       b = out->begins();
       e = out->ends();
     }
-    h[k] = HashBytes(w);
+    h[k] = HashEmitted(w, padded...);
     b[k] = static_cast<uint32_t>(wb);
     e[k] = static_cast<uint32_t>(we);
     ++k;
@@ -602,9 +658,7 @@ std::string WordTokenizer::Normalize(std::string_view text) const {
   return out;
 }
 
-uint64_t HashWord(std::string_view normalized_word) {
-  return XXH3_64bits(normalized_word.data(), normalized_word.size());
-}
+uint64_t HashWord(std::string_view normalized_word) { return HashWordSafe(normalized_word); }
 
 uint64_t HashNgram(const uint64_t* word_hashes, size_t n) {
   static_assert(std::endian::native == std::endian::little, "hashes are little-endian u64s");
@@ -629,16 +683,17 @@ void ShingleHashes(std::string_view text, const ShingleOptions& options, std::ve
     std::string norm = WordTokenizer(options.mode).Normalize(text);
     if (norm.empty()) return;
     if (norm.size() <= n) {
-      out->push_back(HashWord(norm));
+      out->push_back(XXH3_64bits(norm.data(), norm.size()));  // char shingles: XXH3 of their bytes
       return;
     }
     out->reserve(norm.size() - n + 1);
-    for (size_t i = 0; i + n <= norm.size(); ++i) out->push_back(HashWord(std::string_view(norm).substr(i, n)));
+    for (size_t i = 0; i + n <= norm.size(); ++i) out->push_back(XXH3_64bits(norm.data() + i, n));
     return;
   }
   if (options.kind != ShingleKind::kWord) return;  // token shingles: TokenShingleHashes
   std::vector<uint64_t> hashes;
-  TokenizeAny(options.mode, text, [&hashes](size_t, size_t, std::string_view w) { hashes.push_back(HashWord(w)); });
+  TokenizeAny(options.mode, text,
+              [&hashes](size_t, size_t, std::string_view w, auto... padded) { hashes.push_back(HashEmitted(w, padded...)); });
   if (hashes.empty()) return;
   if (hashes.size() < n) {
     out->push_back(HashNgram(hashes.data(), hashes.size()));

@@ -12,9 +12,17 @@
 //            lowercase ASCII letters, delete ASCII punctuation, split on
 //            whitespace (the characters Python's str.split() splits on).
 //
-// Hashes: a word's hash is XXH3-64 of its normalised UTF-8 bytes; an n-gram's
-// hash is XXH3-64 over its n word hashes (little-endian u64s), so n-grams are
-// hashed without building strings.
+// Hashes (word hash version 2, since eval index v3 / MinHash signatures v2):
+// a normalised word of len <= 16 bytes, zero-padded to 16 bytes and read as
+// two little-endian u64 halves lo, hi, hashes as XXH3's 9-16-byte kernel on
+// those halves: a = lo ^ K1, b = hi ^ K2 (K1, K2 = XXH3's default secret
+// words at offsets 8 and 16), acc = len + bswap64(a) + b + (low64 ^ high64 of
+// the 128-bit a * b), then XXH3's avalanche (acc ^= acc >> 37; acc *=
+// 0x165667919E3779F9; acc ^= acc >> 32). Longer words: XXH3-64 of their
+// bytes. (Branch-free for the short words that are nearly all of them.)
+// An n-gram's hash is XXH3-64 over its n word hashes (little-endian u64s), so
+// n-grams are hashed without building strings; character shingles are
+// XXH3-64 of their bytes.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +90,7 @@ class WordTokenizer {
   NormalizationMode mode_;
 };
 
+// The word hash defined above.
 uint64_t HashWord(std::string_view normalized_word);
 // Order-sensitive hash of n consecutive word hashes.
 uint64_t HashWordNgram(const Word* words, size_t n);

@@ -7,6 +7,11 @@
 #include <xxhash.h>
 
 #include <fstream>
+#include <set>
+#include <functional>
+#include <cmath>
+#include <bit>
+#include <algorithm>
 #include <random>
 #include <tuple>
 #include <string>
@@ -125,6 +130,32 @@ sys.stdout.write("\n".join(out) + "\n")
   return result;
 }
 
+// Oracle of the word hash (text_normalize.h), written independently of the
+// library: the word zero-padded byte by byte, the 128-bit product from 32-bit
+// limbs; XXH3-64 for words longer than 16 bytes.
+uint64_t WordHashOracle(const std::string& w) {
+  if (w.size() > 16) return XXH3_64bits(w.data(), w.size());
+  uint64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    const uint64_t byte = static_cast<unsigned char>(w[i]);
+    if (i < 8) lo |= byte << (8 * i);
+    else hi |= byte << (8 * (i - 8));
+  }
+  const uint64_t a = lo ^ 0x1CAD21F72C81017Cull, b = hi ^ 0xDB979083E96DD4DEull;
+  // 64 x 64 -> 128 from 32-bit limbs.
+  const uint64_t a0 = a & 0xFFFFFFFF, a1 = a >> 32, b0 = b & 0xFFFFFFFF, b1 = b >> 32;
+  const uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFF) + (p10 & 0xFFFFFFFF);
+  const uint64_t low = (mid << 32) | (p00 & 0xFFFFFFFF);
+  const uint64_t high = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+  uint64_t swapped = 0;
+  for (int i = 0; i < 8; ++i) swapped |= ((a >> (8 * i)) & 0xFF) << (8 * (7 - i));
+  uint64_t acc = w.size() + swapped + b + (low ^ high);
+  acc ^= acc >> 37;
+  acc *= 0x165667919E3779F9ull;
+  return acc ^ (acc >> 32);
+}
+
 void CheckAgainstPython(NormalizationMode mode, const std::vector<std::string>& cases) {
   auto expected = PythonWords(cases, mode == NormalizationMode::kLmEval);
   ASSERT_EQ(expected.size(), cases.size());
@@ -140,7 +171,7 @@ void CheckAgainstPython(NormalizationMode mode, const std::vector<std::string>& 
     ASSERT_EQ(toks.size(), words.size());
     uint32_t last_end = 0;
     for (size_t j = 0; j < toks.size(); ++j) {
-      EXPECT_EQ(toks[j].hash, XXH3_64bits(words[j].data(), words[j].size()));
+      EXPECT_EQ(toks[j].hash, WordHashOracle(words[j]));
       EXPECT_LE(last_end, toks[j].begin);
       EXPECT_LT(toks[j].begin, toks[j].end);
       EXPECT_LE(toks[j].end, cases[i].size());
@@ -203,13 +234,29 @@ TEST(TextNormalize, NgramHashesAreXxh3OfWordHashes) {
   EXPECT_NE(HashNgram(h, 2), HashNgram(h + 1, 2));
 }
 
-// Word hashes are XXH3-64 of the normalised bytes at every length (the
-// tokeniser calls XXH3's short-input kernel directly), and the parallel-array
-// form equals Tokenize.
-TEST(TextNormalize, WordHashesAreXxh3AtEveryLength) {
+// Word hashes equal the oracle at every length (the tokeniser hashes short
+// words from its padded buffer with two masked loads, HashWord copies them),
+// pinned values (computed by a separate Python implementation of the
+// definition), and the parallel-array form equals Tokenize.
+TEST(TextNormalize, WordHashDefinitionAtEveryLength) {
+  const std::pair<const char*, uint64_t> pinned[] = {
+      {"hello", 0xF7D6ACA0DB5D14F4ull}, {"a", 0x7618C49AA87B8C0Aull}, {"abcdefghijklmnop", 0xA2AF43B7CD3CBC31ull},
+      {"", 0xD60D3E2EA33C1759ull}, {"12345678", 0x2CAD6B488731618Eull}, {"na\xC3\xAFve", 0x1E968FDC62C94191ull}};
+  for (const auto& [w, v] : pinned) {
+    EXPECT_EQ(HashWord(w), v) << w;
+    EXPECT_EQ(WordHashOracle(w), v) << w;
+  }
+  std::mt19937 rng(8);
+  for (size_t len = 0; len <= 40; ++len) {
+    for (int k = 0; k < 50; ++k) {
+      std::string w(len, '\0');
+      for (char& c : w) c = static_cast<char>(rng());
+      ASSERT_EQ(HashWord(w), WordHashOracle(w)) << len;
+    }
+  }
   std::string text;
   for (size_t len = 1; len <= 40; ++len) text += std::string(len, static_cast<char>('a' + len % 26)) + (len % 3 ? " " : ", ");
-  text += "MiXed CASE words, with punct-uation!";
+  text += "MiXed CASE words, with punct-uation! \xC3\x89t\xC3\xA9 (\xE2\x80\x9Cquoted\xE2\x80\x9D)";
   for (NormalizationMode mode : {NormalizationMode::kLmEval, NormalizationMode::kWords}) {
     WordTokenizer tok(mode);
     std::vector<Word> words;
@@ -221,7 +268,7 @@ TEST(TextNormalize, WordHashesAreXxh3AtEveryLength) {
     tok.TokenizeHashes(text, &wh);
     ASSERT_EQ(wh.size(), words.size());
     for (size_t i = 0; i < words.size(); ++i) {
-      EXPECT_EQ(words[i].hash, XXH3_64bits(norm[i].data(), norm[i].size())) << norm[i];
+      EXPECT_EQ(words[i].hash, WordHashOracle(norm[i])) << norm[i];
       EXPECT_EQ(words[i].hash, HashWord(norm[i]));
       EXPECT_EQ(wh.hashes()[i], words[i].hash);
       EXPECT_EQ(wh.begins()[i], words[i].begin);
@@ -238,6 +285,78 @@ TEST(TextNormalize, WordHashesAreXxh3AtEveryLength) {
     ASSERT_EQ(wh.hashes()[i], HashWord("a"));
     ASSERT_EQ(wh.begins()[i], 2 * i);
   }
+}
+
+// The word hash's distribution: no collisions among ~600k distinct short
+// words (every word of 1-4 letters plus random ones up to 16 bytes), the
+// expected number of collisions on the low 32 bits and on the high 32 bits
+// (birthday bound), and avalanche: each input bit flips each output bit with
+// probability ~1/2.
+TEST(TextNormalize, WordHashDistribution) {
+  std::vector<std::string> words;
+  const std::string letters = "abcdefghijklmnopqrstuvwxyz";
+  std::string w;
+  std::function<void(size_t)> gen = [&](size_t left) {
+    if (!w.empty()) words.push_back(w);
+    if (left == 0) return;
+    for (char c : letters) {
+      w.push_back(c);
+      gen(left - 1);
+      w.pop_back();
+    }
+  };
+  gen(test::SmallScale() ? 3 : 4);
+  std::mt19937 rng(9);
+  std::set<std::string> extra;
+  while (extra.size() < test::Scaled(100000, 20000)) {
+    std::string r(5 + rng() % 12, '\0');
+    for (char& c : r) c = static_cast<char>(rng());
+    extra.insert(r);
+  }
+  words.insert(words.end(), extra.begin(), extra.end());
+  std::vector<uint64_t> h, lo32, hi32;
+  for (const std::string& x : words) h.push_back(HashWord(x));
+  for (uint64_t x : h) {
+    lo32.push_back(x & 0xFFFFFFFF);
+    hi32.push_back(x >> 32);
+  }
+  auto collisions = [](std::vector<uint64_t> v) {
+    std::sort(v.begin(), v.end());
+    size_t c = 0;
+    for (size_t i = 1; i < v.size(); ++i) c += v[i] == v[i - 1];
+    return c;
+  };
+  EXPECT_EQ(collisions(h), 0u);
+  const double expected = double(words.size()) * (words.size() - 1) / 2 / 4294967296.0;
+  for (const auto& v : {lo32, hi32}) {
+    const double c = static_cast<double>(collisions(v));
+    EXPECT_GT(c, expected - 5 * std::sqrt(expected) - 1) << words.size();
+    EXPECT_LT(c, expected + 5 * std::sqrt(expected) + 1) << words.size();
+  }
+  // Avalanche over random words of every length 1..16.
+  std::vector<double> flips(64, 0);
+  size_t trials = 0;
+  double worst_input_bit = 0.5;
+  for (size_t len = 1; len <= 16; ++len) {
+    for (size_t bit = 0; bit < 8 * len; ++bit) {
+      double sum = 0;
+      const int reps = 60;
+      for (int r = 0; r < reps; ++r) {
+        std::string x(len, '\0');
+        for (char& c : x) c = static_cast<char>(rng());
+        const uint64_t a = HashWord(x);
+        x[bit / 8] = static_cast<char>(x[bit / 8] ^ (1 << (bit % 8)));
+        const uint64_t d = a ^ HashWord(x);
+        for (int o = 0; o < 64; ++o) flips[o] += (d >> o) & 1;
+        sum += std::popcount(d);
+        ++trials;
+      }
+      const double mean = sum / reps / 64;
+      if (std::abs(mean - 0.5) > std::abs(worst_input_bit - 0.5)) worst_input_bit = mean;
+    }
+  }
+  EXPECT_NEAR(worst_input_bit, 0.5, 0.06);  // mean flipped fraction for the worst input bit (60 trials x 64 bits)
+  for (int o = 0; o < 64; ++o) EXPECT_NEAR(flips[o] / trials, 0.5, 0.02) << "output bit " << o;
 }
 
 TEST(TextNormalize, ShingleHashesWordMode) {
