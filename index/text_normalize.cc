@@ -260,6 +260,20 @@ void TokenizeLmEval(std::string_view text, Emit&& emit) {
   }
 }
 
+// Emit callbacks take (begin, end, word) and, when at least 16 bytes are
+// readable at word.data() (inside the same buffer), a Padded16 tag as well:
+// the hashing callbacks (`auto... padded`) then load the word without a copy.
+struct Padded16 {};
+template <typename Emit>
+__attribute__((always_inline)) inline void EmitWord(Emit& emit, size_t b, size_t e, std::string_view w, bool readable16) {
+  if constexpr (std::is_invocable_v<Emit&, size_t, size_t, std::string_view, Padded16>) {
+    if (readable16) emit(b, e, w, Padded16{});
+    else emit(b, e, w);
+  } else {
+    emit(b, e, w);
+  }
+}
+
 // ---- lm-eval fast path: bitmasks of whitespace and "special" bytes -------
 // Any bit set in [from, to) (to > from)?
 inline bool AnySet(const uint64_t* m, size_t from, size_t to) {
@@ -344,12 +358,12 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
     space[full] |= ~uint64_t{0} << (size % 64);  // words end at the text's end
   }
   std::string scratch;
-  char short_word[128];
+  char short_word[128] = {0};  // zeroed: bytes past a word are read (and masked) by the hash
   // One word [pos, end): emitted straight from the input unless it has upper
   // case, punctuation or non-ASCII bytes.
   auto word = [&](size_t pos, size_t end) {
     if (!AnySetInRange(special, pos, end)) {
-      emit(pos, end, std::string_view(text.data() + pos, end - pos));
+      EmitWord(emit, pos, end, std::string_view(text.data() + pos, end - pos), pos + 16 <= size);
       return;
     }
     bool high = false;
@@ -366,7 +380,7 @@ void TokenizeLmEvalFast(std::string_view text, Emit&& emit, bool allow_avx2) {
       }
       high = any >= 0x80;
       if (!high) {
-        if (len) emit(pos, end, std::string_view(short_word, len));
+        if (len) EmitWord(emit, pos, end, std::string_view(short_word, len), len + 16 <= sizeof(short_word));
         return;
       }
     } else {
@@ -444,10 +458,6 @@ __attribute__((always_inline)) inline uint64_t HashWordPadded(std::string_view s
   return ShortWordHash(lo & kShortMasks.lo[s.size()], hi & kShortMasks.hi[s.size()], s.size());
 }
 
-// Emit callbacks take (begin, end, word) and, from tokenisers whose word
-// bytes are followed by 16 readable bytes, a Padded16 tag as well; the
-// hashing callbacks accept both forms (`auto... padded`).
-struct Padded16 {};
 template <typename... Tag>
 __attribute__((always_inline)) inline uint64_t HashEmitted(std::string_view w, Tag...) {
   if constexpr (sizeof...(Tag) > 0) return HashWordPadded(w);
@@ -504,10 +514,7 @@ void TokenizeLmEvalBlocksT(std::string_view text, Emit&& emit, bool avx512) {
     const size_t cs = cbase[s >> 6] + std::popcount(keep[s >> 6] & ((uint64_t{1} << (s & 63)) - 1));
     const size_t ce = cbase[e >> 6] + std::popcount(keep[e >> 6] & ((uint64_t{1} << (e & 63)) - 1));
     if (ce <= cs) return;  // all-punctuation words vanish
-    if constexpr (std::is_invocable_v<Emit&, size_t, size_t, std::string_view, Padded16>)
-      emit(s, e, std::string_view(norm + cs, ce - cs), Padded16{});
-    else
-      emit(s, e, std::string_view(norm + cs, ce - cs));
+    EmitWord(emit, s, e, std::string_view(norm + cs, ce - cs), true);  // the buffer has 64 bytes of room
   });
 }
 
@@ -551,7 +558,8 @@ void TokenizeWords(std::string_view text, Emit&& emit) {
       if (cp == 0x130) break;  // lowers to "i" + U+0307, which is not \w
     }
     if (q > begin) {
-      if (!copying) emit(begin - base, q - base, std::string_view(reinterpret_cast<const char*>(begin), q - begin));
+      if (!copying)
+        EmitWord(emit, begin - base, q - base, std::string_view(reinterpret_cast<const char*>(begin), q - begin), end - begin >= 16);
       else emit(begin - base, q - base, std::string_view(scratch));
       p = q;
       continue;
