@@ -1,5 +1,5 @@
 // Decontamination benchmark (bench/decon.sh runs it):
-//   decon_bench EVAL_INDEX CORPUS... [--max-mb N] [--reps R]
+//   decon_bench EVAL_INDEX CORPUS... [--max-mb N] [--reps R] [--check-only]
 //   decon_bench TOKEN_EVAL_INDEX TOKENS.npy --separator ID [--reps R]
 // Loads up to N MB of corpus text into memory (warm: no I/O or JSON parsing
 // in the timed part), then measures on ONE core:
@@ -92,7 +92,12 @@ int main(int argc, char** argv) {
   uint64_t max_bytes = 200ull << 20;
   int reps = 1;
   uint64_t separator = 0;
+  bool check_only = false;  // skip the tokeniser floors (for perf profiles of Check alone)
   for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--check-only")) {
+      check_only = true;
+      continue;
+    }
     if (!std::strcmp(argv[i], "--max-mb") && i + 1 < argc) max_bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--separator") && i + 1 < argc) separator = std::strtoull(argv[++i], nullptr, 10);
@@ -131,7 +136,7 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> h;
   uint64_t sink = 0;
   double best_tok = 1e9, best_hash = 1e9, best_scan = 1e9, best_scan_wall = 1e9;
-  for (int r = 0; r < reps; ++r) {
+  for (int r = 0; r < reps && !check_only; ++r) {
     double t0 = Now();
     for (size_t i = 0; i < docs.size(); ++i) {
       tok.Tokenize(doc(i), &words);
