@@ -12,6 +12,9 @@
 #    and `decon scan --tokens`;
 # 6. with a store that has a suffix-array index: `decon report` (io_uring
 #    batches and mmap binary searches).
+# BASE=OTHER_BUILD_DIR (optional): step 2 and the subset run alternate the
+# base and this build side by side (ROUNDS pairs, default 3), each on an eval
+# index built by its own `dedupdb` (the file format may differ).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$REPO/build}
@@ -25,8 +28,24 @@ cpu() { /usr/bin/time -f "cpu_seconds=%U+%S wall_seconds=%e" "$@"; }
 echo "== eval index"
 cpu "$BUILD/dedupdb" --json decon index --out "$WORK/evals.ddx" "$DATA"/benchmarks/*.jsonl.zst
 
+if [ -n "${BASE:-}" ]; then
+  echo "== base build's eval index ($BASE)"
+  "$BASE/dedupdb" --json decon index --out "$WORK/evals_base.ddx" "$DATA"/benchmarks/*.jsonl.zst | cut -c1-120
+fi
+# side_by_side ARGS...: decon_bench ARGS with the base and this build alternated.
+side_by_side() {
+  for r in $(seq "${ROUNDS:-3}"); do
+    echo -n "base: "; "$BASE/bench/decon_bench" "$WORK/evals_base.ddx" "$@"
+    echo -n "new:  "; "$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$@"
+  done
+}
+
 echo "== warm one-core check (corpus in memory)"
-"$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$DATA/corpus/" --max-mb "${MAX_MB:-200}" --reps 2
+if [ -n "${BASE:-}" ]; then
+  side_by_side "$DATA/corpus/" --max-mb "${MAX_MB:-200}" --reps 2
+else
+  "$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$DATA/corpus/" --max-mb "${MAX_MB:-200}" --reps 2
+fi
 
 echo "== end-to-end scan, whole corpus"
 for t in 1 2; do
@@ -45,7 +64,11 @@ cpu /usr/bin/python3 "$WORK/ref_cpu.py" --evals "$DATA"/benchmarks/*.jsonl.zst \
 grep -o '"scan_seconds": [0-9.]*, "scan_mb_per_s": [0-9.]*' "$WORK/ref.json" || true
 cpu "$BUILD/dedupdb" -q --json decon scan --index "$WORK/evals.ddx" "$SUB" --limit "$LIMIT" --threads 1 | cut -c1-200
 { zstd -dc "$SUB" || true; } | head -n "$LIMIT" > "$WORK/subset.jsonl"
-"$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$WORK/subset.jsonl" --reps 3
+if [ -n "${BASE:-}" ]; then
+  side_by_side "$WORK/subset.jsonl" --reps 3
+else
+  "$BUILD/bench/decon_bench" "$WORK/evals.ddx" "$WORK/subset.jsonl" --reps 3
+fi
 
 echo "== token mode: the same texts as token ids (a word -> id vocabulary), CheckTokens in memory"
 # Words normalised as lm-eval does (lower case, ASCII punctuation deleted,
