@@ -518,13 +518,14 @@ void TokenizeLmEvalBlocksT(std::string_view text, Emit&& emit, bool avx512) {
   });
 }
 
+// The kWords tokeniser over [from, to) of the text [base, end): `to` must be
+// the text's end or an ASCII non-word byte (so no word or UTF-8 sequence
+// crosses it); base/end give Final_Sigma its context.
 template <typename Emit>
-void TokenizeWords(std::string_view text, Emit&& emit) {
-  const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
-  const unsigned char* end = base + text.size();
-  const unsigned char* p = base;
-  std::string scratch;
-  while (p < end) {
+void TokenizeWordsRange(const unsigned char* base, const unsigned char* end, const unsigned char* from,
+                        const unsigned char* to, std::string& scratch, Emit&& emit) {
+  const unsigned char* p = from;
+  while (p < to) {
     // A word: a run of code points that are \w after lowering. Words that
     // lowering leaves unchanged are hashed from the input bytes directly.
     const unsigned char* begin = p;
@@ -571,6 +572,49 @@ void TokenizeWords(std::string_view text, Emit&& emit) {
   }
 }
 
+template <typename Emit>
+void TokenizeWords(std::string_view text, Emit&& emit) {
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
+  std::string scratch;
+  TokenizeWordsRange(base, base + text.size(), base, base + text.size(), scratch, emit);
+}
+
+// kWords block tokeniser: ASCII-only runs of word bytes are words, lowered
+// block-wise (text_normalize_simd.h, WordsBlocks); runs with non-ASCII bytes
+// go through TokenizeWordsRange.
+struct WordsScratch {
+  std::unique_ptr<uint8_t[]> text;
+  size_t text_cap = 0;
+  std::vector<uint64_t> masks;  // sep, high: 2 x (nb + 1)
+};
+
+template <typename Emit>
+void TokenizeWordsBlocksT(std::string_view text, Emit&& emit, bool avx512) {
+  const unsigned char* base = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  const size_t nb = (size + 63) / 64;
+  thread_local WordsScratch ws;
+  if (ws.text_cap < size + 64) {
+    ws.text_cap = std::max(size + 64, 2 * ws.text_cap);
+    ws.text.reset(new uint8_t[ws.text_cap]);
+  }
+  if (ws.masks.size() < 2 * (nb + 1)) ws.masks.resize(std::max(2 * (nb + 1), 2 * ws.masks.size()));
+  const size_t stride = ws.masks.size() / 2;
+  text_internal::WordsBlocks blk{ws.text.get(), ws.masks.data(), ws.masks.data() + stride};
+  if (avx512) text_internal::NormalizeBlocksWordsAvx512(base, size, &blk);
+  else text_internal::NormalizeBlocksWordsScalar(base, size, &blk);
+  const uint64_t* high = blk.high;
+  const char* lowered = reinterpret_cast<const char*>(blk.text);
+  std::string scratch;
+  WalkWords(blk.sep, nb, size, [&](size_t s, size_t e) __attribute__((always_inline)) {
+    if (!AnySetInRange(high, s, e)) {
+      EmitWord(emit, s, e, std::string_view(lowered + s, e - s), true);  // the buffer has 64 bytes of room
+    } else {
+      TokenizeWordsRange(base, base + size, base + s, base + e, scratch, emit);
+    }
+  });
+}
+
 
 template <typename Emit>
 void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
@@ -578,6 +622,7 @@ void TokenizeAny(NormalizationMode mode, std::string_view text, Emit&& emit) {
     if (UseAvx512Blocks()) TokenizeLmEvalBlocksT(text, emit, true);
     else TokenizeLmEvalFast(text, emit, true);
   }
+  else if (UseAvx512Blocks()) TokenizeWordsBlocksT(text, emit, true);
   else TokenizeWords(text, emit);
 }
 
@@ -781,6 +826,40 @@ void NormalizeBlocksLmEvalScalar(const uint8_t* text, size_t size, LmEvalBlocks*
 
 void TokenizeLmEvalBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512) {
   TokenizeLmEvalBlocksT(std::string_view(text, size),
+                       [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); },
+                       allow_avx512 && UseAvx512Blocks());
+}
+
+void NormalizeBlocksWordsScalar(const uint8_t* text, size_t size, WordsBlocks* out) {
+  const size_t nb = (size + 63) / 64;
+  for (size_t b = 0; b < nb; ++b) {
+    uint64_t sep = 0, high = 0;
+    for (size_t i = 0; i < 64; ++i) {
+      const size_t q = b * 64 + i;
+      if (q >= size) {
+        sep |= uint64_t{1} << i;
+        continue;
+      }
+      const uint8_t c = text[q];
+      const uint8_t k = kClass[c];
+      out->text[q] = kLowerAscii[c];
+      high |= uint64_t{k == kHigh} << i;
+      sep |= uint64_t{k != kHigh && k != kKeep && k != kUpper && c != '_'} << i;
+    }
+    out->sep[b] = sep;
+    out->high[b] = high;
+  }
+  out->sep[nb] = ~uint64_t{0};
+  out->high[nb] = 0;
+}
+
+void TokenizeWordsScalar(const char* text, size_t size, EmitFn emit, void* ctx) {
+  TokenizeWords(std::string_view(text, size),
+                [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); });
+}
+
+void TokenizeWordsBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512) {
+  TokenizeWordsBlocksT(std::string_view(text, size),
                        [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); },
                        allow_avx512 && UseAvx512Blocks());
 }

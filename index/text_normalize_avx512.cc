@@ -129,3 +129,46 @@ void NormalizeBlocksLmEvalAvx512(const uint8_t* text, size_t size, LmEvalBlocks*
 }
 
 }  // namespace dedupdb::text_internal
+
+namespace dedupdb::text_internal {
+namespace {
+
+// kWords mode: bit 0 = ASCII word byte ([0-9A-Za-z_]), bit 2 = A-Z.
+struct WordsClassTable {
+  alignas(64) uint8_t t[128];
+  constexpr WordsClassTable() : t{} {
+    for (int c = 0; c < 128; ++c) {
+      uint8_t k = 0;
+      if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '_') k = 1;
+      else if (c >= 'A' && c <= 'Z') k = 1 | 4;
+      t[c] = k;
+    }
+  }
+};
+constexpr WordsClassTable kWordsTable;
+
+}  // namespace
+
+void NormalizeBlocksWordsAvx512(const uint8_t* text, size_t size, WordsBlocks* out) {
+  const size_t nb = (size + 63) / 64;
+  const simde__m512i lo = simde_mm512_load_si512(reinterpret_cast<const simde__m512i*>(kWordsTable.t));
+  const simde__m512i hi = simde_mm512_load_si512(reinterpret_cast<const simde__m512i*>(kWordsTable.t + 64));
+  const simde__m512i k20 = simde_mm512_set1_epi8(0x20), one = simde_mm512_set1_epi8(1), four = simde_mm512_set1_epi8(4);
+  for (size_t b = 0; b < nb; ++b) {
+    const size_t at = b * 64;
+    const size_t left = size - at;
+    const uint64_t valid = left >= 64 ? ~uint64_t{0} : (uint64_t{1} << left) - 1;
+    const simde__m512i v = left >= 64 ? simde_mm512_loadu_si512(text + at) : LoadTail(text + at, left);
+    const uint64_t high = simde_mm512_movepi8_mask(v);
+    const simde__m512i cls = simde_mm512_permutex2var_epi8(lo, v, hi);
+    const uint64_t word = simde_mm512_test_epi8_mask(cls, one) & ~high;
+    const uint64_t upper = simde_mm512_test_epi8_mask(cls, four) & ~high;
+    simde_mm512_storeu_si512(out->text + at, simde_mm512_mask_add_epi8(v, upper, v, k20));
+    out->sep[b] = ~((word | high) & valid);
+    out->high[b] = high & valid;
+  }
+  out->sep[nb] = ~uint64_t{0};
+  out->high[nb] = 0;
+}
+
+}  // namespace dedupdb::text_internal

@@ -50,4 +50,24 @@ bool LmEvalAvx512Supported();
 // supported (else the scalar one), marks Unicode spaces, walks the words.
 void TokenizeLmEvalBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512);
 
+// kWords mode (MinHash) blocks, arrays of nb + 1 entries:
+//   sep[b]   bit i: byte 64b+i is an ASCII byte that is not a word byte
+//            ([0-9A-Za-z_]), or past the end (sep[nb] is all ones);
+//   high[b]  bit i: byte 64b+i is >= 0x80 (inside the text);
+//   text     the text with A-Z lowered, same positions (size + 64 bytes of
+//            room).
+// Runs of non-sep bytes without high bytes are whole words; runs with high
+// bytes go through the scalar Unicode tokeniser (they end at ASCII bytes,
+// so UTF-8 sequences are never cut).
+struct WordsBlocks {
+  uint8_t* text;
+  uint64_t* sep;
+  uint64_t* high;
+};
+void NormalizeBlocksWordsScalar(const uint8_t* text, size_t size, WordsBlocks* out);
+void NormalizeBlocksWordsAvx512(const uint8_t* text, size_t size, WordsBlocks* out);
+// The scalar kWords tokeniser (the oracle) and the block tokeniser.
+void TokenizeWordsScalar(const char* text, size_t size, EmitFn emit, void* ctx);
+void TokenizeWordsBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512);
+
 }  // namespace dedupdb::text_internal

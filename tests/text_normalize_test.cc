@@ -554,6 +554,64 @@ TEST(TextNormalize, BlockTokenizerEqualsBytewiseOnCorpus) {
   EXPECT_GT(words, 10000u);
 }
 
+// kWords (MinHash) block tokeniser: the AVX-512 block kernel writes what the
+// scalar one does, and the block tokeniser (either kernel) emits exactly the
+// scalar Unicode tokeniser's words: random texts (Greek final sigma, Turkish
+// dotted I, Cyrillic, invalid UTF-8), runs crossing block edges, long words.
+TEST(TextNormalize, WordsBlockTokenizerEqualsScalar) {
+  const bool have512 = DetectSimdLevel() >= SimdLevel::kAvx512 && text_internal::LmEvalAvx512Supported();
+  using Tok = std::tuple<size_t, size_t, std::string>;
+  auto collect = [](void* ctx, size_t b, size_t e, const char* w, size_t n) {
+    static_cast<std::vector<Tok>*>(ctx)->emplace_back(b, e, std::string(w, n));
+  };
+  std::vector<std::string> cases = EdgeCases();
+  for (const std::string& r : RandomCases(test::Scaled(3000, 500), 97)) cases.push_back(r + r + r);
+  std::mt19937 rng(6);
+  for (int i = 0; i < 300; ++i) {
+    std::string s(rng() % 300, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 3 ? ' ' + rng() % 95 : rng());
+    cases.push_back(s);
+  }
+  const std::vector<std::string> pieces = {"\xCE\xA3", "\xCE\x91\xCE\xA3", "\xC4\xB0", "\xD0\x96", "\xE2\x80\x94", "\xC3\xA9", "'", ".", "_", "-"};
+  for (size_t k = 56; k < 68; ++k) {
+    for (const std::string& u : pieces) cases.push_back(std::string(k, 'W') + u + "Ab" + u + " x" + std::string(70, 'Q') + u);
+  }
+  std::string long_word;
+  for (int i = 0; i < 170; ++i) long_word += "aB_9Z"[i % 5];
+  cases.push_back(long_word + " " + long_word + "\xC3\xA9" + long_word);
+  for (const std::string& c : cases) {
+    std::vector<Tok> ref, blocks, blocks512;
+    text_internal::TokenizeWordsScalar(c.data(), c.size(), collect, &ref);
+    text_internal::TokenizeWordsBlocks(c.data(), c.size(), collect, &blocks, false);
+    ASSERT_EQ(blocks, ref) << c;
+    if (!have512) continue;
+    text_internal::TokenizeWordsBlocks(c.data(), c.size(), collect, &blocks512, true);
+    ASSERT_EQ(blocks512, ref) << c;
+    // The kernels themselves.
+    const size_t nb = (c.size() + 63) / 64;
+    std::vector<uint8_t> t1(c.size() + 64), t2(c.size() + 64);
+    std::vector<uint64_t> s1(nb + 1), h1(nb + 1), s2(nb + 1), h2(nb + 1);
+    text_internal::WordsBlocks b1{t1.data(), s1.data(), h1.data()}, b2{t2.data(), s2.data(), h2.data()};
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(c.data());
+    text_internal::NormalizeBlocksWordsScalar(p, c.size(), &b1);
+    text_internal::NormalizeBlocksWordsAvx512(p, c.size(), &b2);
+    ASSERT_EQ(s1, s2);
+    ASSERT_EQ(h1, h2);
+    ASSERT_TRUE(std::equal(t1.begin(), t1.begin() + c.size(), t2.begin()));
+  }
+  // Real corpus text.
+  const std::string dir = test::SharedDataDir() + "/corpus";
+  if (!std::ifstream(dir + "/enwiki_extract.jsonl.zst")) GTEST_SKIP() << "../shared/data missing";
+  for (const std::string f : {"enwiki_extract", "bbc_news", "gutenberg_sample", "spam_assassin"}) {
+    for (const test::JsonlDoc& d : test::ReadJsonlZstOracle(dir + "/" + f + ".jsonl.zst", test::Scaled(200, 40))) {
+      std::vector<Tok> ref, got;
+      text_internal::TokenizeWordsScalar(d.text.data(), d.text.size(), collect, &ref);
+      text_internal::TokenizeWordsBlocks(d.text.data(), d.text.size(), collect, &got, true);
+      ASSERT_EQ(got, ref) << f << " " << d.id;
+    }
+  }
+}
+
 TEST(TextNormalize, ModeNames) {
   NormalizationMode m;
   ASSERT_TRUE(ParseNormalizationMode(NormalizationModeName(NormalizationMode::kLmEval), &m));
