@@ -1,6 +1,11 @@
 // Word tokenisation for both normalisation modes. The hot loop of MinHash and
-// decontamination scans: ASCII bytes are classified by one 256-entry table,
-// words that need no rewriting (the common case) are hashed straight from the
+// decontamination scans. On CPUs with AVX-512 VBMI2 both modes run block
+// tokenisers: a kernel normalises whole 64-byte blocks (lowering, and in
+// lm-eval mode deleting punctuation) into a padded buffer and marks the word
+// boundaries in bitmasks, and words are hashed in place from that buffer
+// (text_normalize_simd.h). Elsewhere, and as the tested oracles: the
+// byte-at-a-time tokenisers below, where ASCII bytes are classified by one
+// 256-entry table, words that need no rewriting are hashed straight from the
 // input, and only words with upper case / punctuation / non-ASCII letters are
 // copied into a small scratch buffer first.
 #include "index/text_normalize.h"
