@@ -103,8 +103,21 @@ struct Cursor {
     return reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63});
   }
   uint64_t Entry(uint64_t j) const { return SaEntry(run, j); }
+  // Read-ahead of the suffix array: page faults of a stream over a map are
+  // served 4 KiB at a time under random-access advice, so keep the next
+  // kReadAhead bytes requested (asynchronously) ahead of the cursor.
+  static constexpr uint64_t kReadAhead = 8u << 20;
+  uint64_t ra_next = 0;  // SA index at which to request the next window
+  void ReadAhead() {
+    const unsigned w = run.sa_width;
+    const uint64_t from = static_cast<uint64_t>(run.sa - run.sa_map->data()) + i * w;
+    const uint64_t to = static_cast<uint64_t>(run.sa - run.sa_map->data()) + end * w;
+    run.sa_map->Advise(MappedFile::Access::kWillNeed, from, std::min(kReadAhead, to - from));
+    ra_next = i + kReadAhead / 2 / w;
+  }
   bool Load(uint64_t k) {
     if (i >= end) return false;
+    if (i >= ra_next && run.sa_map != nullptr) ReadAhead();
     const unsigned sb = ctx->sb;
     off = Entry(i);
     if (i + far < run.sa_size) __builtin_prefetch(run.text + sb * Entry(i + far));
@@ -560,23 +573,28 @@ class TextCopy {
   uint64_t n_ = 0;
 };
 
-// One key-range partition of the merge, with its own cursors (each over an
-// SA index range), position spiller, top spans and counters.
-struct Partition {
-  std::vector<Cursor> cursors;
+// The state of one merging thread: its position spiller, top spans and
+// counters, shared by the partitions it merges one after another.
+struct Worker {
   std::unique_ptr<PositionSpiller> spiller;
   std::unique_ptr<TopSpans> top;
   ExactDedupStats stats;
   Status status;
 };
 
-size_t PartitionCount(const ExactDedupOptions& o, uint64_t suffixes) {
+size_t ThreadCount(const ExactDedupOptions& o, uint64_t suffixes) {
   if (suffixes == 0) return 1;
   if (o.threads != 0) return o.threads;
   // A thread per core, but not for small corpora where start-up dominates.
   if (suffixes < (uint64_t{1} << 22)) return 1;
   return std::max(1u, std::thread::hardware_concurrency());
 }
+
+// Partitions per thread: the cost per suffix varies along the key order
+// (repeated passages cost k-byte comparisons and emit positions), so equal
+// suffix counts are not equal work; threads take the next partition when
+// they finish one, which evens the load out.
+constexpr size_t kPartitionsPerThread = 8;
 
 // First SA index of c's run whose suffix, cut at k symbols, is >= key.
 uint64_t LowerBound(const Cursor& c, const uint8_t* key, uint64_t key_len, uint64_t k) {
@@ -595,15 +613,14 @@ uint64_t LowerBound(const Cursor& c, const uint8_t* key, uint64_t key_len, uint6
   return lo;
 }
 
-// Merges one partition's cursors in k-prefix order through a GroupScanner.
-// done counts merged suffixes (all partitions); meter is drawn by a caller
-// that merges alone.
-Status MergePartition(const ExactDedupOptions& options, bool across, uint64_t key_bytes, Partition* part,
-                      std::atomic<uint64_t>* done, ProgressMeter* meter) {
+// Merges one partition's cursors in k-prefix order through a GroupScanner
+// writing into the worker's spiller, pool and counters. done counts merged
+// suffixes (all threads); meter is drawn by a caller that merges alone.
+Status MergePartition(const ExactDedupOptions& options, bool across, uint64_t key_bytes, std::vector<Cursor> cursors,
+                      Worker* w, std::atomic<uint64_t>* done, ProgressMeter* meter) {
   const uint64_t k = options.min_len;
-  GroupScanner scanner(options, across, part->spiller.get(), part->top.get(), &part->stats);
+  GroupScanner scanner(options, across, w->spiller.get(), w->top.get(), &w->stats);
   scanner.set_key_bytes(key_bytes);
-  std::vector<Cursor>& cursors = part->cursors;
   uint64_t local = 0;
   auto tick = [&] {
     if ((++local & 0xffff) == 0) {
@@ -686,7 +703,12 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
     const uint64_t bytes = c.run.text_size * c.ctx->sb;
     if (stats->text_cached_bytes + bytes > options.text_cache_bytes) break;
     auto copy = std::make_unique<TextCopy>();
-    if (!copy->Make(c.run.text, bytes)) break;  // no memory: keep reading the mmap
+    const MappedFile* map = c.run.text_map;
+    const uint64_t at = map != nullptr ? static_cast<uint64_t>(reinterpret_cast<const char*>(c.run.text) - map->data()) : 0;
+    if (map != nullptr) map->Advise(MappedFile::Access::kSequential, at, bytes);  // copied front to back
+    const bool made = copy->Make(c.run.text, bytes);
+    if (map != nullptr) map->Advise(MappedFile::Access::kRandom, at, bytes);
+    if (!made) break;  // no memory: keep reading the mmap
     c.run.text = copy->data();
     stats->text_cached_bytes += bytes;
     copies.push_back(std::move(copy));
@@ -696,9 +718,11 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   // quantiles of the largest shard, and each shard is cut at the first
   // suffix whose k-prefix is >= the pivot, so every group of equal
   // k-prefixes falls into exactly one partition.
-  const size_t nparts = PartitionCount(options, stats->suffixes);
-  std::vector<Partition> parts(nparts);
+  const size_t nthreads = ThreadCount(options, stats->suffixes);
+  const size_t nparts = nthreads == 1 ? 1 : nthreads * kPartitionsPerThread;
+  stats->threads = nthreads;
   stats->partitions = nparts;
+  std::vector<std::vector<Cursor>> parts(nparts);
   {
     size_t big = 0;
     for (size_t c = 1; c < cursors.size(); ++c)
@@ -714,34 +738,39 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
         const uint64_t key_len = std::min<uint64_t>(k, bc.run.text_size - off) * bc.ctx->sb;
         for (size_t c = 0; c < cursors.size(); ++c) hi[c] = std::max(lo[c], LowerBound(cursors[c], key, key_len, k));
       }
-      Partition& part = parts[p];
-      part.cursors = cursors;
+      parts[p] = cursors;
       for (size_t c = 0; c < cursors.size(); ++c) {
-        part.cursors[c].i = lo[c];
-        part.cursors[c].end = hi[c];
-        part.cursors[c].SetMergeWidth(cursors.size());
+        parts[p][c].i = lo[c];
+        parts[p][c].end = hi[c];
+        parts[p][c].SetMergeWidth(cursors.size());
       }
-      part.spiller = std::make_unique<PositionSpiller>(env, options.tmp_dir, "spill-p" + std::to_string(p) + "-",
-                                                       options.memory_bytes / nparts);
-      part.top = std::make_unique<TopSpans>(options.top_n);
       lo = hi;
     }
   }
+  std::vector<Worker> workers(nthreads);
+  for (size_t t = 0; t < nthreads; ++t) {
+    workers[t].spiller = std::make_unique<PositionSpiller>(env, options.tmp_dir, "spill-t" + std::to_string(t) + "-",
+                                                           options.memory_bytes / nthreads);
+    workers[t].top = std::make_unique<TopSpans>(options.top_n);
+  }
   ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
   std::atomic<uint64_t> done{0};
+  const uint64_t key_bytes = k * corpus.symbol_bytes;
   auto t0 = Clock::now();
-  if (nparts == 1) {
-    parts[0].status = MergePartition(options, other != nullptr, k * corpus.symbol_bytes, &parts[0], &done, &meter);
+  if (nthreads == 1) {
+    workers[0].status = MergePartition(options, other != nullptr, key_bytes, std::move(parts[0]), &workers[0], &done,
+                                       &meter);
   } else {
-    std::atomic<size_t> finished{0};
+    std::atomic<size_t> next{0}, finished{0};
     std::vector<std::thread> threads;
-    for (Partition& part : parts) {
-      threads.emplace_back([&, pp = &part] {
-        pp->status = MergePartition(options, other != nullptr, k * corpus.symbol_bytes, pp, &done, nullptr);
+    for (Worker& w : workers) {
+      threads.emplace_back([&, wp = &w] {
+        for (size_t p; wp->status.ok() && (p = next.fetch_add(1)) < nparts;)
+          wp->status = MergePartition(options, other != nullptr, key_bytes, std::move(parts[p]), wp, &done, nullptr);
         finished.fetch_add(1);
       });
     }
-    while (finished.load() < nparts) {
+    while (finished.load() < nthreads) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       meter.Update(done.load());
     }
@@ -751,17 +780,17 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   meter.Finish();
   stats->merge_seconds = Since(t0);
   std::vector<PositionSpiller*> spillers;
-  for (Partition& part : parts) {
-    DEDUPDB_RETURN_IF_ERROR(part.status);
-    stats->repeated_groups += part.stats.repeated_groups;
-    stats->repeated_windows += part.stats.repeated_windows;
-    stats->removed_windows += part.stats.removed_windows;
-    if (&part != &parts[0]) parts[0].top->Absorb(*part.top);
-    spillers.push_back(part.spiller.get());
+  for (Worker& w : workers) {
+    DEDUPDB_RETURN_IF_ERROR(w.status);
+    stats->repeated_groups += w.stats.repeated_groups;
+    stats->repeated_windows += w.stats.repeated_windows;
+    stats->removed_windows += w.stats.removed_windows;
+    if (&w != &workers[0]) workers[0].top->Absorb(*w.top);
+    spillers.push_back(w.spiller.get());
   }
   // Top-span samples point into the texts: take them, then free the copies
   // before the sort needs its scratch memory.
-  stats->top = parts[0].top->Take(k, corpus.symbol_bytes);
+  stats->top = workers[0].top->Take(k, corpus.symbol_bytes);
   copies.clear();
 
   // Removed windows in position order -> unions of [p, p + k) -> doc ranges.

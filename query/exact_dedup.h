@@ -36,6 +36,11 @@ struct SuffixRun {
   unsigned sa_width = 8;          // each, in lexicographic (unsigned byte) order of the suffixes
   uint64_t sa_size = 0;
   uint64_t global_base = 0;       // corpus position of text[0]
+  // The maps holding text and sa, if any: the merge asks them for read-ahead
+  // (the index opens its maps for random access, but the merge streams each
+  // suffix array and copies the texts front to back).
+  const MappedFile* text_map = nullptr;
+  const MappedFile* sa_map = nullptr;
 };
 
 // Maps corpus positions to documents (docs occupy increasing, disjoint
@@ -85,8 +90,9 @@ struct ExactDedupOptions {
   uint64_t text_cache_bytes = 0;
   std::string tmp_dir;                    // where spill runs go (required if they are needed)
   size_t top_n = 10;                      // repeated spans to report
-  // Key-range partitions merged in parallel (0 = one per core, or one for
-  // corpora under 4 M suffixes). The output does not depend on it.
+  // Merging threads (0 = one per core, or one for corpora under 4 M
+  // suffixes); each takes key-range partitions in turn. The output does not
+  // depend on it.
   unsigned threads = 0;
   bool show_progress = false;
   Env* env = nullptr;                     // nullptr = Env::Default()
@@ -105,7 +111,8 @@ struct RepeatedSpan {
 struct ExactDedupStats {
   uint64_t suffixes = 0;          // suffixes merged (both corpora)
   uint64_t runs = 0;              // shards merged
-  uint64_t partitions = 0;        // key-range partitions merged in parallel
+  uint64_t threads = 0;           // merging threads
+  uint64_t partitions = 0;        // key-range partitions they took turns at
   uint64_t repeated_groups = 0;   // distinct k-windows that count as repeated / matched
   uint64_t repeated_windows = 0;  // window occurrences in this corpus inside such groups
   uint64_t removed_windows = 0;   // windows marked for removal

@@ -179,6 +179,8 @@ void SuffixCorpusFromIndex(const SuffixArrayIndex& index, SuffixCorpus* corpus, 
     r.sa_width = sh.pointer_width();
     r.sa_size = sh.num_suffixes();
     r.global_base = m->bases()[s];
+    r.text_map = &sh.text_file().map();
+    r.sa_map = &sh.sa_file().map();
     corpus->runs.push_back(r);
   }
   corpus->symbol_bytes = index.symbol_bytes();

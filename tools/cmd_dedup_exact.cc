@@ -68,6 +68,7 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("text_cached_bytes", s.text_cached_bytes)
       .Field("spill_runs", s.spill_runs)
       .Field("spilled_positions", s.spilled_positions)
+      .Field("threads", s.threads)
       .Field("partitions", s.partitions)
       .Field("merge_seconds", s.merge_seconds)
       .Field("collect_seconds", s.collect_seconds)
@@ -185,7 +186,7 @@ cli::CommandRegistrar reg(
       app->add_flag("--keep-empty", o->keep_empty, "--write: keep documents that lost all their text");
       app->add_option("--top", o->top, "Number of top repeated spans to report");
       app->add_option("--threads", o->threads,
-                      "Key-range partitions merged in parallel (0 = cores; output does not depend on it)");
+                      "Merging threads (0 = cores); the output does not depend on it");
       return [o]() { return Run(*o); };
     });
 
