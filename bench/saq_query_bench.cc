@@ -327,10 +327,11 @@ int main(int argc, char** argv) {
       const char* label;
       // 0 batch io_uring, 1 batch pread reader, 2 one-by-one pread, 3 one-by-one
       // mmap, 4 one-by-one pread without read-ahead, 5 batch io_uring with
-      // the kernel's read-ahead left on
+      // the kernel's read-ahead left on, 6 batch io_uring with the planner's
+      // text scan off (every probe a random read)
       int kind;
     };
-    const Mode modes[] = {{"batch io_uring", 0},        {"batch io_uring readahead", 5},
+    const Mode modes[] = {{"batch io_uring", 0},        {"batch io_uring no-scan", 6}, {"batch io_uring readahead", 5},
                           {"batch pread-reader", 1},    {"one-by-one pread", 2},
                           {"one-by-one pread no-ra", 4}, {"one-by-one mmap (count)", 3}};
     double base_cold = 0, base_warm = 0;
@@ -341,11 +342,12 @@ int main(int argc, char** argv) {
         std::vector<uint64_t> got;
         BatchCountStats st;
         auto t0 = Clock::now();
-        if (m.kind <= 1 || m.kind == 5) {
+        if (m.kind <= 1 || m.kind == 5 || m.kind == 6) {
           BatchCountOptions bo;
           bo.queue_depth = a.queue_depth;
           bo.prefer_io_uring = m.kind != 1;
           bo.no_readahead = m.kind != 5;
+          if (m.kind == 6) bo.text_scan_memory = 0;
           Check(BatchCount(*ix.sa, qs, bo, &got, &st), "batch");
         } else if (m.kind == 2 || m.kind == 4) {
           Check(SequentialPreadCount(*ix.sa, qs, nullptr, m.kind == 4, &got, &st), "pread");
@@ -361,9 +363,11 @@ int main(int argc, char** argv) {
         if (got != want) Die(std::string("wrong counts from ") + m.label);
         if (m.kind == 0) (warm ? base_warm : base_cold) = secs;
         double base = warm ? base_warm : base_cold;
-        std::printf("%-26s %s %6zu queries %9.3f s  %9.1f us/query  reads %9llu  batches %6llu  (%s)  %.2fx batch\n",
+        std::printf("%-26s %s %6zu queries %9.3f s  %9.1f us/query  reads %9llu  batches %6llu  scanned %5.0f MB  (%s)  "
+                    "%.2fx batch\n",
                     m.label, warm ? "warm" : "cold", qs.size(), secs, 1e6 * secs / qs.size(),
-                    (unsigned long long)st.reads, (unsigned long long)st.batches, st.reader.c_str(), secs / base);
+                    (unsigned long long)st.reads, (unsigned long long)st.batches, st.text_scanned_bytes / 1e6,
+                    st.reader.c_str(), secs / base);
         std::fflush(stdout);
       }
     }

@@ -1,6 +1,7 @@
 #include "query/batch_count.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <unordered_map>
@@ -17,6 +18,7 @@ struct ShardFiles {
   uint64_t sa_off = 0;    // file offset of SA entry 0
   uint32_t width = 4, sb = 1;
   uint64_t n = 0, text_bytes = 0;
+  std::string text_mem;  // the whole text when the planner chose to scan it
 };
 
 Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, bool no_readahead, std::vector<ShardFiles>* out) {
@@ -156,6 +158,8 @@ class PipelinedCount {
     Stage stage = kReadingSa;
     bool cached = false;  // kept in by_position_ after it completes
     std::string text;
+    const char* text_ptr = nullptr;  // text (read into `text`, or in the shard's text_mem)
+    uint64_t text_len = 0;
     std::vector<uint32_t> waiters;
   };
 
@@ -240,9 +244,9 @@ class PipelinedCount {
     const ShardFiles& f = files_[cur.shard];
     const std::string& q = queries_[cur.query];
     const uint64_t off = p.pos * f.sb;
-    const uint64_t avail = std::min<uint64_t>(p.req.result, f.text_bytes - off);
+    const uint64_t avail = std::min<uint64_t>(p.text_len, f.text_bytes - off);
     size_t lcp;
-    int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(p.text.data()), avail,
+    int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(p.text_ptr), avail,
                                    reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
     if (lcp == avail && avail < q.size() && off + avail < f.text_bytes) {
       // The cached prefix was too short for this (long) query: read more.
@@ -285,6 +289,12 @@ class PipelinedCount {
         Release(id);
         return;
       }
+      if (!f.text_mem.empty()) {  // scanned: the whole suffix is in memory
+        p.text_ptr = f.text_mem.data() + off;
+        p.text_len = f.text_bytes - off;
+        Finish(id);
+        return;
+      }
       uint64_t want = 0;
       if (p.cached) {
         want = shared_text_;
@@ -294,6 +304,14 @@ class PipelinedCount {
       SubmitText(id, std::min<uint64_t>(want, f.text_bytes - off));
       return;
     }
+    p.text_ptr = p.text.data();
+    p.text_len = p.req.result;
+    Finish(id);
+  }
+
+  // Probe id's text is available: advance its waiters.
+  void Finish(uint32_t id) {
+    Probe& p = probes_[id];
     p.stage = kDone;
     std::vector<uint32_t> waiters;
     waiters.swap(p.waiters);
@@ -324,6 +342,63 @@ class PipelinedCount {
 
 }  // namespace
 
+namespace {
+
+// Expected distinct text pages a wave of q queries touches in a shard of n
+// suffixes: the top log2(2q) levels of the 2q binary searches are shared
+// (about 2q distinct probes), below that each query probes privately; the
+// probes land on random pages (balls into bins).
+double ExpectedTextPages(uint64_t n, uint64_t text_bytes, size_t q) {
+  const double pages = std::max(1.0, std::ceil(text_bytes / 4096.0));
+  const double levels = std::log2(static_cast<double>(n) + 1);
+  const double shared = std::log2(2.0 * static_cast<double>(q) + 1);
+  const double probes = 2.0 * q + q * std::max(0.0, levels - shared);
+  return pages * (1 - std::exp(-probes / pages));
+}
+
+// The planner (BatchCountOptions::text_scan_*): reads the chosen shards'
+// texts front to back in 4 MiB requests, several in flight.
+Status ScanTexts(const BatchCountOptions& o, size_t wave, BatchReader* reader, std::vector<ShardFiles>* files,
+                 BatchCountStats* st) {
+  if (o.text_scan_memory == 0 || wave == 0) return Status::OK();
+  uint64_t budget = o.text_scan_memory;
+  constexpr uint64_t kChunk = 4u << 20;
+  for (ShardFiles& f : *files) {
+    if (f.n == 0 || f.text_bytes > budget) continue;
+    const double pages = std::max(1.0, std::ceil(f.text_bytes / 4096.0));
+    if (ExpectedTextPages(f.n, f.text_bytes, wave) < o.text_scan_fraction * pages) continue;
+    budget -= f.text_bytes;
+    f.text_mem.resize(f.text_bytes);
+    std::vector<ReadRequest> reqs((f.text_bytes + kChunk - 1) / kChunk);
+    size_t next = 0, done = 0;
+    const size_t depth = std::min<size_t>(8, std::max<size_t>(1, o.queue_depth));
+    std::vector<ReadRequest*> completed;
+    while (done < reqs.size()) {
+      while (next < reqs.size() && reader->outstanding() < depth) {
+        ReadRequest& r = reqs[next];
+        r.file = f.text.get();
+        r.offset = f.text_off + next * kChunk;
+        r.length = static_cast<uint32_t>(std::min<uint64_t>(kChunk, f.text_bytes - next * kChunk));
+        r.dst = f.text_mem.data() + next * kChunk;
+        reader->Submit(&r);
+        ++next;
+      }
+      completed.clear();
+      DEDUPDB_RETURN_IF_ERROR(reader->Reap(&completed));
+      for (ReadRequest* r : completed) {
+        DEDUPDB_RETURN_IF_ERROR(CheckRead(*r, "text"));
+        ++done;
+        ++st->reads;
+        st->bytes_read += r->result;
+      }
+    }
+    st->text_scanned_bytes += f.text_bytes;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>& queries,
                   const BatchCountOptions& options, std::vector<uint64_t>* counts, BatchCountStats* stats) {
   Env* env = options.env ? options.env : Env::Default();
@@ -338,6 +413,7 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
   st->reader = reader->name();
   counts->assign(queries.size(), 0);
   const size_t wave = std::max<size_t>(1, options.queries_per_wave);
+  DEDUPDB_RETURN_IF_ERROR(ScanTexts(options, std::min(wave, queries.size()), reader.get(), &files, st));
   PipelinedCount engine(index, queries, files, reader.get(), counts, st);
   for (size_t base = 0; base < queries.size(); base += wave)
     DEDUPDB_RETURN_IF_ERROR(engine.RunWave(base, std::min(queries.size(), base + wave)));

@@ -59,21 +59,36 @@ TEST(SaqBatch, AllPathsEqualOracle) {
   for (const std::string& q : qs) oracle.push_back(saq_test::OracleCount(docs, q));
   EXPECT_EQ(FindRangeCounts(*c.index, qs), oracle);
 
-  for (bool uring : {true, false}) {
-    for (size_t wave : {size_t{7}, size_t{100000}}) {
-      BatchCountOptions opt;
-      opt.prefer_io_uring = uring;
-      opt.queue_depth = 8;
-      opt.queries_per_wave = wave;
-      std::vector<uint64_t> counts;
-      BatchCountStats stats;
-      Status st = BatchCount(*c.index, qs, opt, &counts, &stats);
-      ASSERT_TRUE(st.ok()) << st.ToString();
-      EXPECT_EQ(counts, oracle) << "reader " << stats.reader << " wave " << wave;
-      if (!uring) {
-        EXPECT_EQ(stats.reader, "pread");
+  uint64_t text_bytes = 0;
+  for (size_t s = 0; s < c.index->num_shards(); ++s) text_bytes += c.index->shard(s).text_bytes();
+  // Text scan planner: every shard's text read into memory (the default on
+  // these small shards), none (every probe read), or the first half of them.
+  for (uint64_t scan_memory : {uint64_t{2} << 30, uint64_t{0}, text_bytes / 2}) {
+    for (bool uring : {true, false}) {
+      for (size_t wave : {size_t{7}, size_t{100000}}) {
+        BatchCountOptions opt;
+        opt.prefer_io_uring = uring;
+        opt.queue_depth = 8;
+        opt.queries_per_wave = wave;
+        opt.text_scan_memory = scan_memory;
+        std::vector<uint64_t> counts;
+        BatchCountStats stats;
+        Status st = BatchCount(*c.index, qs, opt, &counts, &stats);
+        ASSERT_TRUE(st.ok()) << st.ToString();
+        EXPECT_EQ(counts, oracle) << "reader " << stats.reader << " wave " << wave << " scan " << scan_memory;
+        if (!uring) {
+          EXPECT_EQ(stats.reader, "pread");
+        }
+        EXPECT_LT(stats.reads, stats.probes) << "shared probes are read once";
+        if (scan_memory == 0) {
+          EXPECT_EQ(stats.text_scanned_bytes, 0u);
+        } else if (scan_memory < text_bytes) {
+          EXPECT_GT(stats.text_scanned_bytes, 0u);
+          EXPECT_LE(stats.text_scanned_bytes, scan_memory);
+        } else {
+          EXPECT_EQ(stats.text_scanned_bytes, text_bytes);
+        }
       }
-      EXPECT_LT(stats.reads, stats.probes) << "shared probes are read once";
     }
   }
   std::vector<uint64_t> seq;
