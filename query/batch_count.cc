@@ -415,8 +415,11 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
   const size_t wave = std::max<size_t>(1, options.queries_per_wave);
   DEDUPDB_RETURN_IF_ERROR(ScanTexts(options, std::min(wave, queries.size()), reader.get(), &files, st));
   PipelinedCount engine(index, queries, files, reader.get(), counts, st);
-  for (size_t base = 0; base < queries.size(); base += wave)
-    DEDUPDB_RETURN_IF_ERROR(engine.RunWave(base, std::min(queries.size(), base + wave)));
+  for (size_t base = 0; base < queries.size(); base += wave) {
+    const size_t end = std::min(queries.size(), base + wave);
+    DEDUPDB_RETURN_IF_ERROR(engine.RunWave(base, end));
+    if (options.progress) options.progress(end);
+  }
   return Status::OK();
 }
 

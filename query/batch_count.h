@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct BatchCountOptions {
   // batches of thousands touch a few percent of the pages and stay random.
   uint64_t text_scan_memory = 2ull << 30;
   double text_scan_fraction = 0.25;
+  // Called after each wave with the number of queries answered so far.
+  std::function<void(size_t)> progress;
 };
 
 struct BatchCountStats {

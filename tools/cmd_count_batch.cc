@@ -41,6 +41,7 @@ results array of {line, query, count}).)";
 struct Opts {
   std::string store, file, format = "auto", field = "text", name = "default";
   unsigned queue_depth = 256;
+  std::string scan_memory = "2G";
   bool no_io_uring = false, one_by_one = false;
 };
 
@@ -120,6 +121,9 @@ int Run(const Opts& o) {
       return cli::ReportError("count-batch", st.WithContext(o.file + ":" + std::to_string(input[i].line)));
   }
 
+  uint64_t scan_memory = 0;
+  st = cli::ParseSize(o.scan_memory, &scan_memory);
+  if (!st.ok()) return cli::ReportUsageError("count-batch", st.WithContext("--scan-memory"));
   const bool quiet = cli::Globals().quiet;
   ProgressMeter meter("count-batch", queries.size(), ProgressMeter::Unit::kItems, !quiet);
   auto t0 = std::chrono::steady_clock::now();
@@ -129,24 +133,13 @@ int Run(const Opts& o) {
     st = SequentialPreadCount(*index, queries, nullptr, false, &counts, &total);
   } else {
     // Waves of queries so that progress shows and buffers stay bounded.
-    const size_t wave = 16384;
     BatchCountOptions bo;
     bo.queue_depth = o.queue_depth;
     bo.prefer_io_uring = !o.no_io_uring;
-    bo.queries_per_wave = wave;
-    for (size_t b = 0; b < queries.size() && st.ok(); b += wave) {
-      std::vector<std::string> part(queries.begin() + b, queries.begin() + std::min(queries.size(), b + wave));
-      std::vector<uint64_t> c;
-      BatchCountStats s;
-      st = BatchCount(*index, part, bo, &c, &s);
-      counts.insert(counts.end(), c.begin(), c.end());
-      total.reader = s.reader;
-      total.reads += s.reads;
-      total.probes += s.probes;
-      total.batches += s.batches;
-      total.bytes_read += s.bytes_read;
-      meter.Update(counts.size());
-    }
+    bo.queries_per_wave = 16384;
+    bo.text_scan_memory = scan_memory;
+    bo.progress = [&](size_t done) { meter.Update(done); };
+    st = BatchCount(*index, queries, bo, &counts, &total);
   }
   if (!st.ok()) return cli::ReportError("count-batch", st);
   meter.Finish();
@@ -158,7 +151,8 @@ int Run(const Opts& o) {
     j.BeginObject().Field("queries", uint64_t(queries.size())).Field("shards", uint64_t(index->num_shards()))
         .Field("mode", o.one_by_one ? "one-by-one" : "batch").Field("reader", total.reader)
         .Field("reads", total.reads).Field("probes", total.probes).Field("batches", total.batches)
-        .Field("bytes_read", total.bytes_read).Field("seconds", secs).Key("results").BeginArray();
+        .Field("bytes_read", total.bytes_read).Field("text_scanned_bytes", total.text_scanned_bytes)
+        .Field("seconds", secs).Key("results").BeginArray();
     for (size_t i = 0; i < queries.size(); ++i)
       j.BeginObject().Field("line", input[i].line).Field("query", input[i].text).Field("count", counts[i]).EndObject();
     j.EndArray().EndObject();
@@ -185,6 +179,9 @@ cli::CommandRegistrar reg("count-batch", "Count many queries at once with batche
   app->add_option("--name", o->name, "Index name");
   app->add_option("--queue-depth", o->queue_depth, "Reads in flight");
   app->add_flag("--no-io-uring", o->no_io_uring, "Batch through the pread reader instead of io_uring");
+  app->add_option("--scan-memory", o->scan_memory,
+                  "Memory for shard texts the planner reads front to back when a batch would touch most of "
+                  "their pages (0 = always probe)");
   app->add_flag("--one-by-one", o->one_by_one, "Baseline: one query at a time, one pread per probe");
   return [o]() { return Run(*o); };
 });
