@@ -18,8 +18,18 @@ struct ShardFiles {
   uint64_t sa_off = 0;    // file offset of SA entry 0
   uint32_t width = 4, sb = 1;
   uint64_t n = 0, text_bytes = 0;
-  std::string text_mem;  // the whole text when the planner chose to scan it
+  // The planner's text scan: the whole text, read front to back in chunks
+  // while the searches run; a text probe is answered here once the chunks
+  // it needs have arrived, and read from the file before that.
+  std::string text_mem;
+  std::vector<uint8_t> chunk_done;
+  std::vector<ReadRequest> chunk_reqs;
+  size_t chunks_submitted = 0;
+  uint64_t chunk_bytes = 4u << 20;
 };
+
+constexpr uint64_t kScanTag = uint64_t{1} << 62;  // ReadRequest::tag of a scan chunk: kScanTag | shard << 32 | chunk
+constexpr size_t kScanDepth = 4;                  // scan chunks in flight
 
 Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, bool no_readahead, std::vector<ShardFiles>* out) {
   out->resize(index.num_shards());
@@ -127,6 +137,7 @@ class PipelinedCount {
     // every level two or more cursors share is kept (the tree fans out by 2).
     shared_depth_ = 2;
     while (shared_depth_ < 40 && (uint64_t{1} << shared_depth_) < cursors_.size()) ++shared_depth_;
+    SubmitChunks();
     for (uint32_t c = 0; c < cursors_.size(); ++c) Drive(c);
     std::vector<ReadRequest*> done;
     while (reader_->outstanding() > 0) {
@@ -134,7 +145,13 @@ class PipelinedCount {
       Status s = reader_->Reap(&done);
       if (!s.ok()) return s;  // the reader itself failed; nothing more will complete
       ++st_.batches;
-      for (ReadRequest* r : done) Completed(static_cast<uint32_t>(r->tag));
+      for (ReadRequest* r : done) {
+        if (r->tag & kScanTag) {
+          ChunkDone(r);
+        } else {
+          Completed(static_cast<uint32_t>(r->tag));
+        }
+      }
     }
     return error_;
   }
@@ -289,24 +306,69 @@ class PipelinedCount {
         Release(id);
         return;
       }
-      if (!f.text_mem.empty()) {  // scanned: the whole suffix is in memory
-        p.text_ptr = f.text_mem.data() + off;
-        p.text_len = f.text_bytes - off;
-        Finish(id);
-        return;
-      }
       uint64_t want = 0;
       if (p.cached) {
         want = shared_text_;
       } else {
         for (uint32_t c : p.waiters) want = std::max<uint64_t>(want, queries_[cursors_[c].query].size());
       }
-      SubmitText(id, std::min<uint64_t>(want, f.text_bytes - off));
+      want = std::min<uint64_t>(want, f.text_bytes - off);
+      if (Scanned(f, off, want)) {
+        p.text_ptr = f.text_mem.data() + off;
+        p.text_len = want;
+        Finish(id);
+        return;
+      }
+      SubmitText(id, want);
       return;
     }
     p.text_ptr = p.text.data();
     p.text_len = p.req.result;
     Finish(id);
+  }
+
+  // True if the scan has already brought text bytes [off, off + len).
+  static bool Scanned(const ShardFiles& f, uint64_t off, uint64_t len) {
+    if (f.chunk_done.empty()) return false;
+    const uint64_t last = len == 0 ? off : off + len - 1;
+    for (uint64_t c = off / f.chunk_bytes; c <= last / f.chunk_bytes; ++c)
+      if (!f.chunk_done[c]) return false;
+    return true;
+  }
+
+  // Keeps kScanDepth scan chunks in flight, shard after shard.
+  void SubmitChunks() {
+    size_t in_flight = scan_in_flight_;
+    for (uint32_t s = 0; s < files_.size() && in_flight < kScanDepth; ++s) {
+      ShardFiles& f = files_[s];
+      while (f.chunks_submitted < f.chunk_reqs.size() && in_flight < kScanDepth) {
+        const size_t c = f.chunks_submitted++;
+        ReadRequest& r = f.chunk_reqs[c];
+        r = ReadRequest();
+        r.file = f.text.get();
+        r.offset = f.text_off + c * f.chunk_bytes;
+        r.length = static_cast<uint32_t>(std::min<uint64_t>(f.chunk_bytes, f.text_bytes - c * f.chunk_bytes));
+        r.dst = f.text_mem.data() + c * f.chunk_bytes;
+        r.tag = kScanTag | (uint64_t{s} << 32) | c;
+        ++st_.reads;
+        reader_->Submit(&r);
+        ++in_flight;
+      }
+    }
+    scan_in_flight_ = in_flight;
+  }
+
+  void ChunkDone(ReadRequest* r) {
+    --scan_in_flight_;
+    st_.bytes_read += r->result;
+    if (error_.ok()) {
+      Status s = CheckRead(*r, "text");
+      if (!s.ok()) error_ = s;
+    }
+    if (!error_.ok()) return;
+    ShardFiles& f = files_[(r->tag >> 32) & 0x3fffffff];
+    f.chunk_done[r->tag & 0xffffffff] = 1;
+    SubmitChunks();
   }
 
   // Probe id's text is available: advance its waiters.
@@ -337,6 +399,7 @@ class PipelinedCount {
   std::unordered_map<uint64_t, uint32_t> by_position_;
   uint64_t shared_text_ = 0;
   unsigned shared_depth_ = 0;
+  size_t scan_in_flight_ = 0;
   Status error_;
 };
 
@@ -356,45 +419,23 @@ double ExpectedTextPages(uint64_t n, uint64_t text_bytes, size_t q) {
   return pages * (1 - std::exp(-probes / pages));
 }
 
-// The planner (BatchCountOptions::text_scan_*): reads the chosen shards'
-// texts front to back in 4 MiB requests, several in flight.
-Status ScanTexts(const BatchCountOptions& o, size_t wave, BatchReader* reader, std::vector<ShardFiles>* files,
-                 BatchCountStats* st) {
-  if (o.text_scan_memory == 0 || wave == 0) return Status::OK();
+// The planner (BatchCountOptions::text_scan_*): picks the shards whose
+// texts are read front to back (in text_scan_chunk reads, while the searches run).
+void PlanScans(const BatchCountOptions& o, size_t wave, std::vector<ShardFiles>* files, BatchCountStats* st) {
+  if (o.text_scan_memory == 0 || wave == 0) return;
   uint64_t budget = o.text_scan_memory;
-  constexpr uint64_t kChunk = 4u << 20;
   for (ShardFiles& f : *files) {
     if (f.n == 0 || f.text_bytes > budget) continue;
     const double pages = std::max(1.0, std::ceil(f.text_bytes / 4096.0));
     if (ExpectedTextPages(f.n, f.text_bytes, wave) < o.text_scan_fraction * pages) continue;
     budget -= f.text_bytes;
     f.text_mem.resize(f.text_bytes);
-    std::vector<ReadRequest> reqs((f.text_bytes + kChunk - 1) / kChunk);
-    size_t next = 0, done = 0;
-    const size_t depth = std::min<size_t>(8, std::max<size_t>(1, o.queue_depth));
-    std::vector<ReadRequest*> completed;
-    while (done < reqs.size()) {
-      while (next < reqs.size() && reader->outstanding() < depth) {
-        ReadRequest& r = reqs[next];
-        r.file = f.text.get();
-        r.offset = f.text_off + next * kChunk;
-        r.length = static_cast<uint32_t>(std::min<uint64_t>(kChunk, f.text_bytes - next * kChunk));
-        r.dst = f.text_mem.data() + next * kChunk;
-        reader->Submit(&r);
-        ++next;
-      }
-      completed.clear();
-      DEDUPDB_RETURN_IF_ERROR(reader->Reap(&completed));
-      for (ReadRequest* r : completed) {
-        DEDUPDB_RETURN_IF_ERROR(CheckRead(*r, "text"));
-        ++done;
-        ++st->reads;
-        st->bytes_read += r->result;
-      }
-    }
+    f.chunk_bytes = std::max<uint64_t>(1, std::min<uint64_t>(o.text_scan_chunk, 1u << 30));
+    const size_t chunks = (f.text_bytes + f.chunk_bytes - 1) / f.chunk_bytes;
+    f.chunk_done.assign(chunks, 0);
+    f.chunk_reqs.resize(chunks);
     st->text_scanned_bytes += f.text_bytes;
   }
-  return Status::OK();
 }
 
 }  // namespace
@@ -413,7 +454,7 @@ Status BatchCount(const SuffixArrayIndex& index, const std::vector<std::string>&
   st->reader = reader->name();
   counts->assign(queries.size(), 0);
   const size_t wave = std::max<size_t>(1, options.queries_per_wave);
-  DEDUPDB_RETURN_IF_ERROR(ScanTexts(options, std::min(wave, queries.size()), reader.get(), &files, st));
+  PlanScans(options, std::min(wave, queries.size()), &files, st);
   PipelinedCount engine(index, queries, files, reader.get(), counts, st);
   for (size_t base = 0; base < queries.size(); base += wave) {
     const size_t end = std::min(queries.size(), base + wave);

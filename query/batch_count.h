@@ -38,6 +38,7 @@ struct BatchCountOptions {
   // batches of thousands touch a few percent of the pages and stay random.
   uint64_t text_scan_memory = 2ull << 30;
   double text_scan_fraction = 0.25;
+  uint64_t text_scan_chunk = 4u << 20;  // bytes per scan read (4 in flight)
   // Called after each wave with the number of queries answered so far.
   std::function<void(size_t)> progress;
 };

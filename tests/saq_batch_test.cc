@@ -71,6 +71,9 @@ TEST(SaqBatch, AllPathsEqualOracle) {
         opt.queue_depth = 8;
         opt.queries_per_wave = wave;
         opt.text_scan_memory = scan_memory;
+        // Small scan reads: probes find their text scanned, not yet
+        // scanned, or straddling a chunk boundary that is half there.
+        opt.text_scan_chunk = wave == 7 ? 64 : 4u << 20;
         std::vector<uint64_t> counts;
         BatchCountStats stats;
         Status st = BatchCount(*c.index, qs, opt, &counts, &stats);
