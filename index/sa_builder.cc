@@ -397,6 +397,24 @@ Status Build::BuildShard(size_t i) {
   }
   if (st.ok()) st = ab->Append(std::string(8, '\0'));
   if (st.ok()) st = ab->AlignTo(8);
+  // Page sample (version 2): every stride-th entry as a u64, one per 4 KiB
+  // of entries (SaShard::SampleEntry).
+  const uint64_t stride = std::max<uint64_t>(1, 4096 / w);
+  const uint64_t sample_off = ab->body_size();
+  const uint64_t sample_count = (sa.size() + stride - 1) / stride;
+  buf.clear();
+  for (uint64_t j = 0; j < sample_count && st.ok(); ++j) {
+    const uint64_t e = j * stride;
+    PutFixed64(&buf, !sa.sa32.empty() ? uint64_t(uint32_t(sa.sa32[e])) : uint64_t(sa.sa64[e]));
+    if (buf.size() >= (1u << 20)) {
+      st = ab->Append(buf);
+      buf.clear();
+    }
+  }
+  if (st.ok()) st = ab->Append(buf);
+  ab->SetParam(6, stride);
+  ab->SetParam(7, sample_off);
+  ab->SetParam(8, sample_count);
   ab->SetParam(0, i);
   ab->SetParam(1, w);
   ab->SetParam(2, sa.size());

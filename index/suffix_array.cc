@@ -130,6 +130,16 @@ Status SaShard::Open(Env* env, const std::string& text_abs_path, const std::stri
     return corrupt(sf.path(), "suffix-array body shorter than its entries (truncated?)");
   }
   s->sa_ = reinterpret_cast<const uint8_t*>(sb.data());
+  if (sf.header().version >= 2) {
+    const uint64_t stride = sf.param(6), off = sf.param(7), count = sf.param(8);
+    if (stride == 0 || off % 8 != 0 || off < s->num_suffixes_ * s->pointer_width_ || off > sb.size() ||
+        (sb.size() - off) / 8 < count || count != (s->num_suffixes_ + stride - 1) / stride) {
+      return corrupt(sf.path(), "page sample does not fit the suffix-array body (truncated?)");
+    }
+    s->sample_ = reinterpret_cast<const uint8_t*>(sb.data() + off);
+    s->sample_stride_ = stride;
+    s->sample_count_ = count;
+  }
   sf.map().Advise(MappedFile::Access::kRandom);
   tf.map().Advise(MappedFile::Access::kRandom);
   *out = std::move(s);

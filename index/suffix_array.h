@@ -34,7 +34,7 @@ namespace dedupdb {
 class DocStore;
 
 constexpr uint32_t kSuffixTextVersion = 1;
-constexpr uint32_t kSuffixArrayVersion = 1;
+constexpr uint32_t kSuffixArrayVersion = 2;  // 2 adds the page sample (1 still opens)
 constexpr uint32_t kSaManifestVersion = 1;
 constexpr uint8_t kByteSeparator = 0xFF;
 
@@ -116,6 +116,19 @@ class SaShard {
   // offset of entry i = kFileHeaderSize + sa_body_offset() + i * pointer_width()).
   uint64_t sa_body_offset() const { return 0; }
 
+  // The page sample (SA file version 2): SampleEntry(j) = SuffixAt(j *
+  // sample_stride()) for j < sample_count(), one entry per 4 KiB of suffix
+  // array, stored after the entries as u64s so that a batch whose text is
+  // in memory can find each query's SA page without reading the pages
+  // above it. sample_count() is 0 for a version-1 file.
+  uint64_t sample_stride() const { return sample_stride_; }
+  uint64_t sample_count() const { return sample_count_; }
+  uint64_t SampleEntry(uint64_t j) const {
+    uint64_t v;
+    __builtin_memcpy(&v, sample_ + 8 * j, 8);
+    return v;
+  }
+
   // Suffixes that start with `query` (a byte string of whole symbols):
   // binary search with the SIMD compare (index/sa_compare.h). An empty query
   // matches every suffix; a query containing the separator matches nothing.
@@ -146,6 +159,8 @@ class SaShard {
   std::unique_ptr<EnvelopedFile> text_file_, sa_file_;
   const uint8_t* text_ = nullptr;
   const uint8_t* sa_ = nullptr;
+  const uint8_t* sample_ = nullptr;
+  uint64_t sample_stride_ = 0, sample_count_ = 0;
   const uint64_t* doc_starts_ = nullptr;  // num_docs + 1 entries
   uint32_t symbol_bytes_ = 1, pointer_width_ = 4;
   uint64_t num_symbols_ = 0, num_suffixes_ = 0, first_doc_ = 0, num_docs_ = 0;

@@ -23,6 +23,7 @@ struct ShardFiles {
   // it needs have arrived, and read from the file before that.
   std::string text_mem;
   std::vector<uint8_t> chunk_done;
+  size_t chunks_done = 0;
   std::vector<ReadRequest> chunk_reqs;
   size_t chunks_submitted = 0;
   uint64_t chunk_bytes = 4u << 20;
@@ -138,7 +139,15 @@ class PipelinedCount {
     shared_depth_ = 2;
     while (shared_depth_ < 40 && (uint64_t{1} << shared_depth_) < cursors_.size()) ++shared_depth_;
     SubmitChunks();
-    for (uint32_t c = 0; c < cursors_.size(); ++c) Drive(c);
+    parked_.assign(files_.size(), {});
+    for (uint32_t c = 0; c < cursors_.size(); ++c) {
+      const ShardFiles& f = files_[cursors_[c].shard];
+      if (UsesSample(cursors_[c].shard) && f.chunks_done < f.chunk_done.size()) {
+        parked_[cursors_[c].shard].push_back(c);  // narrowed once the text is in
+        continue;
+      }
+      StartCursor(c);
+    }
     std::vector<ReadRequest*> done;
     while (reader_->outstanding() > 0) {
       done.clear();
@@ -280,9 +289,57 @@ class PipelinedCount {
     ++cur.depth;
     st_.probes += 2;  // this step's suffix-array entry and text, however they were obtained
     if (Advance(&cur, cmp)) return true;
+    Done(cur);
+    return false;
+  }
+
+  void Done(const Cursor& cur) {
     if (cur.upper) counts_[cur.query] += cur.lo;
     else counts_[cur.query] -= cur.lo;  // upper - lower; unsigned wrap cancels out
-    return false;
+  }
+
+  // A shard whose text the planner reads into memory and whose SA file has
+  // the page sample: its searches start with the sample, in memory, and
+  // read only the SA page(s) their answer lies in.
+  bool UsesSample(uint32_t shard) const {
+    return !files_[shard].chunk_done.empty() && index_.shard(shard).sample_count() > 0;
+  }
+
+  void StartCursor(uint32_t c) {
+    if (UsesSample(cursors_[c].shard)) {
+      NarrowBySample(&cursors_[c]);
+      if (cursors_[c].lo >= cursors_[c].hi) {
+        Done(cursors_[c]);
+        return;
+      }
+    }
+    Drive(c);
+  }
+
+  // Binary search over the page sample with the scanned text: the first
+  // sample j on the far side of the boundary brackets it to
+  // ((j - 1) * stride, j * stride].
+  void NarrowBySample(Cursor* cur) {
+    const SaShard& sh = index_.shard(cur->shard);
+    const ShardFiles& f = files_[cur->shard];
+    const std::string& q = queries_[cur->query];
+    const uint64_t stride = sh.sample_stride(), count = sh.sample_count();
+    uint64_t a = 0, b = count;
+    while (a < b) {
+      const uint64_t j = a + (b - a) / 2;
+      const uint64_t off = sh.SampleEntry(j) * f.sb;
+      const uint64_t avail = std::min<uint64_t>(q.size(), f.text_bytes - off);
+      size_t lcp;
+      const int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(f.text_mem.data() + off), avail,
+                                           reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
+      const bool go_right = cur->upper ? cmp <= 0 : cmp < 0;
+      st_.probes += 2;  // a sampled SA entry and its text, both in memory
+      if (go_right) a = j + 1;
+      else b = j;
+    }
+    cur->lo = a > 0 ? (a - 1) * stride + 1 : 0;
+    cur->hi = a < count ? a * stride : f.n;
+    cur->depth = 64;  // below the shared levels: probes are private
   }
 
   void Completed(uint32_t id) {
@@ -368,6 +425,12 @@ class PipelinedCount {
     if (!error_.ok()) return;
     ShardFiles& f = files_[(r->tag >> 32) & 0x3fffffff];
     f.chunk_done[r->tag & 0xffffffff] = 1;
+    if (++f.chunks_done == f.chunk_done.size()) {
+      const uint32_t shard = static_cast<uint32_t>((r->tag >> 32) & 0x3fffffff);
+      std::vector<uint32_t> parked;
+      parked.swap(parked_[shard]);
+      for (uint32_t c : parked) StartCursor(c);
+    }
     SubmitChunks();
   }
 
@@ -400,6 +463,7 @@ class PipelinedCount {
   uint64_t shared_text_ = 0;
   unsigned shared_depth_ = 0;
   size_t scan_in_flight_ = 0;
+  std::vector<std::vector<uint32_t>> parked_;  // per shard: cursors waiting for the scan
   Status error_;
 };
 

@@ -120,6 +120,11 @@ TEST(SaqBatch, WidePointersAndOneShard) {
   ASSERT_TRUE(DocStore::Open(c.store_dir(), &c.store).ok());
   ASSERT_TRUE(SuffixArrayIndex::Open(c.store.get(), "default", &c.index).ok());
   ASSERT_EQ(c.index->shard(0).pointer_width(), 6u);
+  // The page sample (SA file version 2): every (4096 / width)-th entry.
+  const SaShard& sh = c.index->shard(0);
+  ASSERT_EQ(sh.sample_stride(), 4096u / 6);
+  ASSERT_EQ(sh.sample_count(), (sh.num_suffixes() + sh.sample_stride() - 1) / sh.sample_stride());
+  for (uint64_t j = 0; j < sh.sample_count(); ++j) EXPECT_EQ(sh.SampleEntry(j), sh.SuffixAt(j * sh.sample_stride()));
   std::vector<std::string> qs = MixedQueries(rng, docs, 150);
   std::vector<uint64_t> counts, oracle;
   for (const std::string& q : qs) oracle.push_back(saq_test::OracleCount(docs, q));
