@@ -175,6 +175,19 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   return r;
 }
 
+// Self (other == nullptr) or across dedup at k with the given merge threads.
+RangeList RunWithThreads(const SuffixCorpus& corpus, const SuffixCorpus* other, uint64_t k, unsigned threads) {
+  ExactDedupOptions o;
+  o.min_len = k;
+  o.threads = threads;
+  RangeList got;
+  ExactDedupStats st;
+  Status s = FindExactDuplicates(corpus, other, o, &got, &st);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(st.threads, threads);
+  return got;
+}
+
 // ---- tests ------------------------------------------------------------------
 
 TEST(ExactDedup, SelfKeepFirstMatchesOracleOnRandomText) {
@@ -259,12 +272,7 @@ TEST(ExactDedup, TokenSymbolsMatchOracle) {
     corpus.has_separator = true;
     corpus.separator = 0xffff;
     for (unsigned threads : {1u, 3u}) {
-      ExactDedupOptions o;
-      o.min_len = k;
-      o.threads = threads;
-      RangeList got;
-      ExactDedupStats st;
-      ASSERT_TRUE(FindExactDuplicates(corpus, nullptr, o, &got, &st).ok());
+      RangeList got = RunWithThreads(corpus, nullptr, k, threads);
       EXPECT_EQ(got, want) << "shards=" << shards << " threads=" << threads << "\n got  " << Describe(got)
                            << "\n want " << Describe(want);
     }
@@ -313,12 +321,7 @@ TEST(ExactDedup, AcrossMatchesOracle) {
         BuildShards(docs, shards, true, 5, &a);
         BuildShards(other, oshards, false, 4, &b);
         for (unsigned threads : {1u, 4u}) {
-          ExactDedupOptions o;
-          o.min_len = k;
-          o.threads = threads;
-          RangeList got;
-          ExactDedupStats st;
-          ASSERT_TRUE(FindExactDuplicates(a.corpus, &b.corpus, o, &got, &st).ok());
+          RangeList got = RunWithThreads(a.corpus, &b.corpus, k, threads);
           ASSERT_EQ(got, want) << "k=" << k << " shards=" << shards << "/" << oshards << " threads=" << threads
                                << "\n got  " << Describe(got) << "\n want " << Describe(want);
         }
