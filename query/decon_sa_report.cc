@@ -11,26 +11,62 @@
 #include "storage/progress.h"
 
 namespace dedupdb {
+namespace {
+
+// "12 7 300" (an eval example's ids as the token-mode index keeps them).
+void ParseTokenIds(std::string_view text, std::vector<uint32_t>* ids) {
+  ids->clear();
+  uint64_t v = 0;
+  bool in = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+      in = true;
+    } else if (in) {
+      ids->push_back(static_cast<uint32_t>(v));
+      v = 0;
+      in = false;
+    }
+  }
+  if (in) ids->push_back(static_cast<uint32_t>(v));
+}
+
+// Big-endian symbols of sb bytes (the SA index's byte order); false if an id
+// does not fit (it cannot occur in the index).
+bool EncodeSymbols(const uint32_t* ids, size_t n, unsigned sb, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (sb < 4 && ids[i] >> (8 * sb) != 0) return false;
+    for (unsigned b = sb; b-- > 0;) out->push_back(static_cast<char>(ids[i] >> (8 * b)));
+  }
+  return true;
+}
+
+}  // namespace
 
 Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOptions& options, DeconAccumulator* acc,
                         DeconSaReportStats* stats) {
   auto t0 = std::chrono::steady_clock::now();
   DeconSaReportStats st;
-  if (index.token_mode())
-    return Status::NotSupported("decon report: token-mode eval indexes are not supported yet (use decon scan --tokens)");
   std::unique_ptr<DocStore> store;
   DocStore::Options so;
   so.env = env;
   DEDUPDB_RETURN_IF_ERROR(DocStore::Open(options.store, so, &store));
   std::unique_ptr<SuffixArrayIndex> sa;
   DEDUPDB_RETURN_IF_ERROR(SuffixArrayIndex::Open(store.get(), options.sa_name, &sa));
-  if (sa->token_mode() || sa->symbol_bytes() != 1)
-    return Status::NotSupported("decon report needs a byte-mode (text) suffix-array index; \"" + options.sa_name +
-                                "\" is a token index");
+  const bool tokens = index.token_mode();
+  if (tokens != sa->token_mode() || (!tokens && sa->symbol_bytes() != 1)) {
+    return Status::NotSupported(std::string("decon report: a ") + (tokens ? "token-mode" : "text") +
+                                " eval index needs a " + (tokens ? "token (index-sa --tokens)" : "byte-mode (text)") +
+                                " suffix-array index; \"" + options.sa_name + "\" is a " +
+                                (sa->token_mode() ? "token" : "byte") + " index");
+  }
+  const unsigned sb = sa->symbol_bytes();
   st.corpus_docs = store->num_docs();
   st.corpus_bytes = store->text_bytes();
 
-  // Every example's grams as verbatim byte strings of its text.
+  // Every example's grams as verbatim strings: byte spans of its text, or
+  // (token mode) its token ids as big-endian symbols of the index's width.
   struct Query {
     std::string_view text;
     uint32_t gram;
@@ -40,9 +76,17 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
   std::vector<Word> words;
   WordTokenizer tokenizer(index.mode());
   std::vector<uint64_t> hashes;
+  std::string arena;  // token mode: the symbol strings (views taken once it stops growing)
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  std::vector<uint32_t> ids;
   for (uint32_t e = 0; e < index.num_examples(); ++e) {
     EvalExampleInfo info = index.example(e);
-    tokenizer.Tokenize(info.text, &words);
+    if (tokens) {
+      ParseTokenIds(info.text, &ids);
+      TokenWords(ids.data(), ids.size(), &words);
+    } else {
+      tokenizer.Tokenize(info.text, &words);
+    }
     if (words.empty()) continue;
     hashes.resize(words.size());
     for (size_t i = 0; i < words.size(); ++i) hashes[i] = words[i].hash;
@@ -50,66 +94,79 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
     for (size_t i = 0; i + n <= words.size(); ++i) {
       uint32_t g = index.FindGram(HashNgram(hashes.data() + i, n));
       if (g == EvalIndex::kNotFound) continue;  // cannot happen for a consistent index
-      queries.push_back({info.text.substr(words[i].begin, words[i + n - 1].end - words[i].begin), g, e});
+      if (!tokens) {
+        queries.push_back({info.text.substr(words[i].begin, words[i + n - 1].end - words[i].begin), g, e});
+        continue;
+      }
+      std::string sym;
+      if (!EncodeSymbols(ids.data() + i, n, sb, &sym)) continue;  // an id wider than the index's symbols: absent
+      spans.emplace_back(arena.size(), sym.size());
+      arena += sym;
+      queries.push_back({std::string_view(), g, e});
     }
   }
-  // Look each distinct byte string up once.
+  if (tokens) {
+    for (size_t q = 0; q < queries.size(); ++q) queries[q].text = std::string_view(arena).substr(spans[q].first, spans[q].second);
+  }
+  // Look each distinct string up once, in one batch (BatchCount waves it).
   std::sort(queries.begin(), queries.end(), [](const Query& a, const Query& b) { return a.text < b.text; });
   std::vector<std::string> batch;
   std::vector<size_t> batch_first;  // index in queries of each distinct string
-  std::vector<uint64_t> counts;
-  std::vector<char> example_hit(index.num_examples(), 0);
-  ProgressMeter progress("decon report: gram lookups", queries.size(), ProgressMeter::Unit::kItems, options.progress);
-  BatchCountOptions bo;
-  bo.env = env;
-  auto flush = [&](size_t end) -> Status {
-    if (batch.empty()) return Status::OK();
-    if (options.use_mmap) {
-      counts.assign(batch.size(), 0);
-      for (size_t k = 0; k < batch.size(); ++k) {
-        for (size_t sh = 0; sh < sa->num_shards() && counts[k] == 0; ++sh) counts[k] = sa->shard(sh).FindRange(batch[k]).size();
-      }
-      st.reader = "mmap";
-    } else {
-      BatchCountStats bs;
-      DEDUPDB_RETURN_IF_ERROR(BatchCount(*sa, batch, bo, &counts, &bs));
-      st.reader = bs.reader;
-    }
-    st.grams_looked_up += batch.size();
-    for (size_t k = 0; k < batch.size(); ++k) {
-      if (counts[k] == 0) continue;
-      ++st.grams_found;
-      size_t last = k + 1 < batch_first.size() ? batch_first[k + 1] : end;
-      for (size_t q = batch_first[k]; q < last; ++q) {
-        acc->MarkGramFound(queries[q].gram);
-        example_hit[queries[q].example] = 1;
-      }
-    }
-    batch.clear();
-    batch_first.clear();
-    progress.Update(end);
-    return Status::OK();
-  };
   for (size_t q = 0; q < queries.size(); ++q) {
     if (q > 0 && queries[q].text == queries[q - 1].text) continue;
-    if (batch.size() >= options.batch) DEDUPDB_RETURN_IF_ERROR(flush(q));
     batch.emplace_back(queries[q].text);
     batch_first.push_back(q);
   }
-  DEDUPDB_RETURN_IF_ERROR(flush(queries.size()));
+  std::vector<uint64_t> counts;
+  std::vector<char> example_hit(index.num_examples(), 0);
+  ProgressMeter progress("decon report: gram lookups", batch.size(), ProgressMeter::Unit::kItems, options.progress);
+  if (options.use_mmap) {
+    counts.assign(batch.size(), 0);
+    for (size_t k = 0; k < batch.size(); ++k) {
+      for (size_t sh = 0; sh < sa->num_shards() && counts[k] == 0; ++sh) counts[k] = sa->shard(sh).FindRange(batch[k]).size();
+      if ((k & 0xffff) == 0) progress.Update(k);
+    }
+    st.reader = "mmap";
+  } else {
+    BatchCountOptions bo;
+    bo.env = env;
+    bo.queries_per_wave = std::max<size_t>(1, options.batch);
+    bo.progress = [&](size_t done) { progress.Update(done); };
+    BatchCountStats bs;
+    DEDUPDB_RETURN_IF_ERROR(BatchCount(*sa, batch, bo, &counts, &bs));
+    st.reader = bs.reader;
+  }
+  st.grams_looked_up = batch.size();
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (counts[k] == 0) continue;
+    ++st.grams_found;
+    size_t last = k + 1 < batch_first.size() ? batch_first[k + 1] : queries.size();
+    for (size_t q = batch_first[k]; q < last; ++q) {
+      acc->MarkGramFound(queries[q].gram);
+      example_hit[queries[q].example] = 1;
+    }
+  }
   progress.Finish();
 
   // Longest verbatim match of each example that had a hit.
   if (options.longest_match) {
     LongestMatchOptions lo;
-    lo.min_len = std::max<uint64_t>(1, options.min_match_bytes);
+    // Symbols: bytes, or tokens (where a found gram is n tokens, so spans
+    // of n or more are always reported).
+    lo.min_len = std::max<uint64_t>(1, tokens ? std::min<uint64_t>(options.min_match_bytes, index.n())
+                                              : options.min_match_bytes);
     lo.max_locations = 1;
     for (uint32_t e = 0; e < index.num_examples(); ++e) {
       if (!example_hit[e]) continue;
       ++st.examples_matched;
       EvalExampleInfo info = index.example(e);
+      std::string input(info.text);
+      if (tokens) {
+        ParseTokenIds(info.text, &ids);
+        if (!EncodeSymbols(ids.data(), ids.size(), sb, &input)) continue;
+      }
       LongestMatchResult lm;
-      DEDUPDB_RETURN_IF_ERROR(LongestMatches(*sa, info.text, lo, &lm));
+      DEDUPDB_RETURN_IF_ERROR(LongestMatches(*sa, input, lo, &lm));
       const MatchSpan* best = nullptr;
       for (const MatchSpan& s : lm.spans) {
         if (!best || s.length > best->length) best = &s;
@@ -117,8 +174,19 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
       if (!best || best->locations.empty()) continue;
       DeconExampleEvidence& ev = acc->mutable_evidence(e);
       const SpanLocation& loc = best->locations[0];
-      ev.longest_match_bytes = best->length;
+      ev.longest_match_bytes = best->length;  // symbols: bytes, or tokens in token mode
       ev.doc_order = loc.doc_id;
+      if (tokens) {
+        // A token index's documents are the token file's runs (no stored
+        // text): name the run, and show the matched ids.
+        ev.doc = "run " + std::to_string(loc.doc_id);
+        std::string snippet;
+        for (uint64_t t = best->begin; t < best->begin + best->length && t < ids.size(); ++t)
+          snippet += (snippet.empty() ? "" : " ") + std::to_string(ids[t]);
+        ev.snippet = std::move(snippet);
+        acc->AddDocs(e, best->count);
+        continue;
+      }
       DocMeta meta;
       if (store->GetMeta(loc.doc_id, &meta).ok()) {
         ev.doc = meta.external_id;

@@ -15,9 +15,12 @@
 
 #include "index/eval_index.h"
 #include "index/eval_set.h"
+#include "index/sa_builder.h"
 #include "index/token_file.h"
 #include "query/decontaminator.h"
 #include "query/decontaminator_c.h"
+#include "query/decon_report.h"
+#include "query/decon_sa_report.h"
 #include "tests/test_util.h"
 
 namespace dedupdb {
@@ -334,6 +337,89 @@ TEST(DeconToken, ScanCliMatchesBruteForce) {
   EXPECT_NE(test::RunCommand({test::CliPath(), "-q", "decon", "scan", "--index", index, "--tokens", dir.Sub("c.bin"),
                               "--separator", "0"}, &out, &err), 0);
   EXPECT_NE(err.find("--dtype u16 or u32"), std::string::npos) << err;
+}
+
+
+// decon report in token mode: every example's token n-grams looked up in a
+// token suffix-array index (u16, several shards), against a brute-force
+// search of the documents; the longest match against a brute-force longest
+// common token run.
+TEST(DeconToken, SaReportMatchesBruteForce) {
+  const unsigned n = 4;
+  TempDir dir;
+  std::mt19937 rng(77);
+  Fixture f = MakeFixture(dir, rng, n, test::Scaled(40, 20), test::Scaled(120, 50), 300);
+  std::string bin;  // little-endian u16 ids, documents ended by id 0
+  for (const Tokens& d : f.docs) {
+    for (uint32_t t : d) bin += {static_cast<char>(t & 0xff), static_cast<char>(t >> 8)};
+    bin += {'\0', '\0'};
+  }
+  test::WriteFile(dir.Sub("c.bin"), bin);
+  SaBuildOptions o;
+  o.memory_budget = 64ull << 20;
+  o.threads = 1;
+  o.max_shard_symbols = 600;
+  o.token_file = dir.Sub("c.bin");
+  o.token_bytes = 2;
+  o.separator = 0;
+  SaBuildReport rep;
+  Status st = BuildSuffixArrayIndex(dir.Sub("store"), o, &rep);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::unique_ptr<EvalIndex> index;
+  ASSERT_TRUE(EvalIndex::Open(Env::Default(), BuildIndex(dir, f, n), &index).ok());
+  const std::vector<size_t> ex_map = ExampleMap(*index);
+  auto occurs = [&](const Tokens& ex, size_t from, size_t len) {
+    for (const Tokens& d : f.docs)
+      if (std::search(d.begin(), d.end(), ex.begin() + from, ex.begin() + from + len) != d.end()) return true;
+    return false;
+  };
+  size_t hit_examples = 0;
+  for (bool use_mmap : {false, true}) {
+    DeconAccumulator acc(*index);
+    DeconSaReportOptions so;
+    so.store = dir.Sub("store");
+    so.batch = 7;  // many waves
+    so.min_match_bytes = 1;
+    so.use_mmap = use_mmap;
+    DeconSaReportStats rs;
+    st = RunDeconSaReport(Env::Default(), *index, so, &acc, &rs);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    DeconReport report = ComputeDeconReport(acc, DeconReportOptions());
+    std::map<uint32_t, uint32_t> found;
+    for (const DeconExampleRow& r : report.examples) found[r.example] = r.grams_found;
+    hit_examples = 0;
+    for (uint32_t e = 0; e < index->num_examples(); ++e) {
+      const Tokens& ex = f.examples[ex_map[e]];
+      const size_t len = std::min<size_t>(n, ex.size());
+      std::set<Tokens> grams;
+      for (size_t i = 0; i + len <= ex.size(); ++i)
+        if (occurs(ex, i, len)) grams.insert(Tokens(ex.begin() + i, ex.begin() + i + len));
+      EXPECT_EQ(found.count(e) ? found[e] : 0u, grams.size()) << "example " << e << " mmap=" << use_mmap;
+      if (grams.empty()) continue;
+      ++hit_examples;
+      size_t longest = 0;  // longest run of ex that occurs in a document
+      for (size_t i = 0; i < ex.size(); ++i)
+        for (size_t l = longest + 1; i + l <= ex.size() && occurs(ex, i, l); ++l) longest = l;
+      EXPECT_EQ(acc.evidence(e).longest_match_bytes, longest) << "example " << e;
+      EXPECT_EQ(acc.evidence(e).doc.rfind("run ", 0), 0u) << acc.evidence(e).doc;
+    }
+  }
+  EXPECT_GT(hit_examples, 3u);
+  // A text eval index against this token index: a clear error, not wrong answers.
+  test::WriteFile(dir.Sub("text.jsonl"), "{\"id\": \"x\", \"text\": \"one two three four five\"}\n");
+  EvalSetSpec spec;
+  ASSERT_TRUE(ParseEvalSetArg(dir.Sub("text.jsonl"), {}, &spec).ok());
+  EvalIndexOptions io;
+  io.n = n;
+  ASSERT_TRUE(BuildEvalIndex(Env::Default(), {spec}, io, dir.Sub("text.ddx"), nullptr).ok());
+  std::unique_ptr<EvalIndex> text_index;
+  ASSERT_TRUE(EvalIndex::Open(Env::Default(), dir.Sub("text.ddx"), &text_index).ok());
+  DeconAccumulator acc(*text_index);
+  DeconSaReportOptions so;
+  so.store = dir.Sub("store");
+  st = RunDeconSaReport(Env::Default(), *text_index, so, &acc, nullptr);
+  EXPECT_EQ(st.code(), Status::Code::kNotSupported) << st.ToString();
+  EXPECT_NE(st.message().find("token"), std::string::npos) << st.ToString();
 }
 
 }  // namespace
