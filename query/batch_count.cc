@@ -30,6 +30,7 @@ struct ShardFiles {
 };
 
 constexpr uint64_t kScanTag = uint64_t{1} << 62;  // ReadRequest::tag of a scan chunk: kScanTag | shard << 32 | chunk
+constexpr uint64_t kPageTag = uint64_t{1} << 61;  // a sampled search's SA range: kPageTag | cursor
 constexpr size_t kScanDepth = 4;                  // scan chunks in flight
 
 Status OpenShardFiles(const SuffixArrayIndex& index, Env* env, bool no_readahead, std::vector<ShardFiles>* out) {
@@ -140,6 +141,11 @@ class PipelinedCount {
     while (shared_depth_ < 40 && (uint64_t{1} << shared_depth_) < cursors_.size()) ++shared_depth_;
     SubmitChunks();
     parked_.assign(files_.size(), {});
+    bool sampled = false;
+    for (uint32_t s = 0; s < files_.size(); ++s) sampled = sampled || UsesSample(s);
+    // Sized once per wave: requests and buffers must not move while in flight.
+    page_reqs_.assign(sampled ? cursors_.size() : 0, ReadRequest());
+    page_bufs_.assign(sampled ? cursors_.size() : 0, std::string());
     for (uint32_t c = 0; c < cursors_.size(); ++c) {
       const ShardFiles& f = files_[cursors_[c].shard];
       if (UsesSample(cursors_[c].shard) && f.chunks_done < f.chunk_done.size()) {
@@ -157,6 +163,8 @@ class PipelinedCount {
       for (ReadRequest* r : done) {
         if (r->tag & kScanTag) {
           ChunkDone(r);
+        } else if (r->tag & kPageTag) {
+          PageDone(r);
         } else {
           Completed(static_cast<uint32_t>(r->tag));
         }
@@ -312,8 +320,58 @@ class PipelinedCount {
         Done(cursors_[c]);
         return;
       }
+      SubmitPage(c);
+      return;
     }
     Drive(c);
+  }
+
+  // A sampled search's whole SA range (at most one stride of entries, ~4
+  // KiB) in one read; the rest of its binary search runs in memory.
+  void SubmitPage(uint32_t c) {
+    const Cursor& cur = cursors_[c];
+    const ShardFiles& f = files_[cur.shard];
+    std::string& buf = page_bufs_[c];
+    buf.resize((cur.hi - cur.lo) * f.width);
+    ReadRequest& r = page_reqs_[c];
+    r = ReadRequest();
+    r.file = f.sa.get();
+    r.offset = f.sa_off + cur.lo * f.width;
+    r.length = static_cast<uint32_t>(buf.size());
+    r.dst = buf.data();
+    r.tag = kPageTag | c;
+    ++st_.reads;
+    reader_->Submit(&r);
+  }
+
+  void PageDone(ReadRequest* r) {
+    st_.bytes_read += r->result;
+    if (error_.ok()) {
+      Status s = CheckRead(*r, "suffix-array entries");
+      if (!s.ok()) error_ = s;
+    }
+    if (!error_.ok()) return;
+    const uint32_t c = static_cast<uint32_t>(r->tag & 0xffffffff);
+    Cursor& cur = cursors_[c];
+    const ShardFiles& f = files_[cur.shard];
+    const std::string& q = queries_[cur.query];
+    const uint64_t base = cur.lo;
+    while (cur.lo < cur.hi) {
+      const uint64_t mid = cur.lo + (cur.hi - cur.lo) / 2;
+      const uint64_t off = DecodePointer(page_bufs_[c].data() + (mid - base) * f.width, f.width) * f.sb;
+      if (off >= f.text_bytes) {
+        error_ = Status::Corruption(f.sa->path() + ": suffix-array entry points past the text (" + std::to_string(off) + ")");
+        return;
+      }
+      const uint64_t avail = std::min<uint64_t>(q.size(), f.text_bytes - off);
+      size_t lcp;
+      const int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(f.text_mem.data() + off), avail,
+                                           reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
+      st_.probes += 2;  // an SA entry and its text, both in memory now
+      Advance(&cur, cmp);
+    }
+    Done(cur);
+    std::string().swap(page_bufs_[c]);
   }
 
   // Binary search over the page sample with the scanned text: the first
@@ -464,6 +522,8 @@ class PipelinedCount {
   unsigned shared_depth_ = 0;
   size_t scan_in_flight_ = 0;
   std::vector<std::vector<uint32_t>> parked_;  // per shard: cursors waiting for the scan
+  std::vector<ReadRequest> page_reqs_;         // per cursor: its SA range read (sampled shards)
+  std::vector<std::string> page_bufs_;
   Status error_;
 };
 
