@@ -363,15 +363,20 @@ class PipelinedCount {
         error_ = Status::Corruption(f.sa->path() + ": suffix-array entry points past the text (" + std::to_string(off) + ")");
         return;
       }
-      const uint64_t avail = std::min<uint64_t>(q.size(), f.text_bytes - off);
-      size_t lcp;
-      const int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(f.text_mem.data() + off), avail,
-                                           reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
       st_.probes += 2;  // an SA entry and its text, both in memory now
-      Advance(&cur, cmp);
+      Advance(&cur, CompareScanned(f, off, q));
     }
     Done(cur);
     std::string().swap(page_bufs_[c]);
+  }
+
+  // The suffix at byte offset off (< text_bytes) of a scanned shard's text
+  // against q, over at most |q| bytes (as a probe read would see it).
+  static int CompareScanned(const ShardFiles& f, uint64_t off, const std::string& q) {
+    const uint64_t avail = std::min<uint64_t>(q.size(), f.text_bytes - off);
+    size_t lcp;
+    return CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(f.text_mem.data() + off), avail,
+                                reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
   }
 
   // Binary search over the page sample with the scanned text: the first
@@ -386,10 +391,12 @@ class PipelinedCount {
     while (a < b) {
       const uint64_t j = a + (b - a) / 2;
       const uint64_t off = sh.SampleEntry(j) * f.sb;
-      const uint64_t avail = std::min<uint64_t>(q.size(), f.text_bytes - off);
-      size_t lcp;
-      const int cmp = CompareSuffixToQuery(reinterpret_cast<const uint8_t*>(f.text_mem.data() + off), avail,
-                                           reinterpret_cast<const uint8_t*>(q.data()), q.size(), 0, &lcp);
+      if (off >= f.text_bytes) {
+        error_ = Status::Corruption(f.sa->path() + ": page sample entry points past the text (" + std::to_string(off) + ")");
+        cur->lo = cur->hi = 0;
+        return;
+      }
+      const int cmp = CompareScanned(f, off, q);
       const bool go_right = cur->upper ? cmp <= 0 : cmp < 0;
       st_.probes += 2;  // a sampled SA entry and its text, both in memory
       if (go_right) a = j + 1;

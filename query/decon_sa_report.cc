@@ -7,42 +7,11 @@
 
 #include "query/batch_count.h"
 #include "query/longest_match.h"
+#include "query/sa_query_arg.h"
 #include "storage/doc_store.h"
 #include "storage/progress.h"
 
 namespace dedupdb {
-namespace {
-
-// "12 7 300" (an eval example's ids as the token-mode index keeps them).
-void ParseTokenIds(std::string_view text, std::vector<uint32_t>* ids) {
-  ids->clear();
-  uint64_t v = 0;
-  bool in = false;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-      in = true;
-    } else if (in) {
-      ids->push_back(static_cast<uint32_t>(v));
-      v = 0;
-      in = false;
-    }
-  }
-  if (in) ids->push_back(static_cast<uint32_t>(v));
-}
-
-// Big-endian symbols of sb bytes (the SA index's byte order); false if an id
-// does not fit (it cannot occur in the index).
-bool EncodeSymbols(const uint32_t* ids, size_t n, unsigned sb, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < n; ++i) {
-    if (sb < 4 && ids[i] >> (8 * sb) != 0) return false;
-    for (unsigned b = sb; b-- > 0;) out->push_back(static_cast<char>(ids[i] >> (8 * b)));
-  }
-  return true;
-}
-
-}  // namespace
 
 Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOptions& options, DeconAccumulator* acc,
                         DeconSaReportStats* stats) {
@@ -78,12 +47,13 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
   std::vector<uint64_t> hashes;
   std::string arena;  // token mode: the symbol strings (views taken once it stops growing)
   std::vector<std::pair<uint64_t, uint64_t>> spans;
-  std::vector<uint32_t> ids;
+  std::vector<uint64_t> ids;
   for (uint32_t e = 0; e < index.num_examples(); ++e) {
     EvalExampleInfo info = index.example(e);
     if (tokens) {
-      ParseTokenIds(info.text, &ids);
-      TokenWords(ids.data(), ids.size(), &words);
+      DEDUPDB_RETURN_IF_ERROR(ParseTokenIds(info.text, &ids).WithContext("eval example " + std::string(info.id)));
+      const std::vector<uint32_t> ids32(ids.begin(), ids.end());  // the eval index's ids are u32
+      TokenWords(ids32.data(), ids32.size(), &words);
     } else {
       tokenizer.Tokenize(info.text, &words);
     }
@@ -99,7 +69,8 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
         continue;
       }
       std::string sym;
-      if (!EncodeSymbols(ids.data() + i, n, sb, &sym)) continue;  // an id wider than the index's symbols: absent
+      if (!EncodeTokens(std::vector<uint64_t>(ids.begin() + i, ids.begin() + i + n), sb, &sym).ok())
+        continue;  // an id wider than the index's symbols: absent
       spans.emplace_back(arena.size(), sym.size());
       arena += sym;
       queries.push_back({std::string_view(), g, e});
@@ -160,11 +131,8 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
       if (!example_hit[e]) continue;
       ++st.examples_matched;
       EvalExampleInfo info = index.example(e);
-      std::string input(info.text);
-      if (tokens) {
-        ParseTokenIds(info.text, &ids);
-        if (!EncodeSymbols(ids.data(), ids.size(), sb, &input)) continue;
-      }
+      std::string input;
+      if (!ParseSaQueryArg(*sa, info.text, &input).ok()) continue;  // token mode: an id wider than the symbols
       LongestMatchResult lm;
       DEDUPDB_RETURN_IF_ERROR(LongestMatches(*sa, input, lo, &lm));
       const MatchSpan* best = nullptr;
@@ -180,10 +148,7 @@ Status RunDeconSaReport(Env* env, const EvalIndex& index, const DeconSaReportOpt
         // A token index's documents are the token file's runs (no stored
         // text): name the run, and show the matched ids.
         ev.doc = "run " + std::to_string(loc.doc_id);
-        std::string snippet;
-        for (uint64_t t = best->begin; t < best->begin + best->length && t < ids.size(); ++t)
-          snippet += (snippet.empty() ? "" : " ") + std::to_string(ids[t]);
-        ev.snippet = std::move(snippet);
+        ev.snippet = FormatSymbols(*sa, std::string_view(input).substr(best->begin * sb, best->length * sb));
         acc->AddDocs(e, best->count);
         continue;
       }

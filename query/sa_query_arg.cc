@@ -6,12 +6,9 @@
 
 namespace dedupdb {
 
-Status ParseSaQueryArg(const SuffixArrayIndex& index, std::string_view arg, std::string* query) {
-  if (!index.token_mode()) {
-    *query = std::string(arg);
-    return Status::OK();
-  }
-  std::vector<uint64_t> ids;
+Status ParseTokenIds(std::string_view arg, std::vector<uint64_t>* out) {
+  std::vector<uint64_t>& ids = *out;
+  ids.clear();
   size_t i = 0;
   while (i < arg.size()) {
     if (arg[i] == ' ' || arg[i] == ',' || arg[i] == '\t' || arg[i] == '\n' || arg[i] == '\r') { ++i; continue; }
@@ -24,6 +21,16 @@ Status ParseSaQueryArg(const SuffixArrayIndex& index, std::string_view arg, std:
     ids.push_back(std::strtoull(std::string(arg.substr(i, j - i)).c_str(), nullptr, 10));
     i = j;
   }
+  return Status::OK();
+}
+
+Status ParseSaQueryArg(const SuffixArrayIndex& index, std::string_view arg, std::string* query) {
+  if (!index.token_mode()) {
+    *query = std::string(arg);
+    return Status::OK();
+  }
+  std::vector<uint64_t> ids;
+  DEDUPDB_RETURN_IF_ERROR(ParseTokenIds(arg, &ids));
   return EncodeTokens(ids, index.symbol_bytes(), query);
 }
 

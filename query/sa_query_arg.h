@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "index/suffix_array.h"
 #include "storage/status.h"
@@ -12,6 +13,9 @@
 namespace dedupdb {
 
 Status ParseSaQueryArg(const SuffixArrayIndex& index, std::string_view arg, std::string* query);
+
+// Token ids separated by spaces or commas ("464 2068 7586") -> ids.
+Status ParseTokenIds(std::string_view arg, std::vector<uint64_t>* ids);
 
 // Human-readable form of symbol bytes: the text itself in byte mode, token
 // ids joined by spaces in token mode.
