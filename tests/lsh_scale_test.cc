@@ -124,21 +124,33 @@ TEST(LshScale, SparseUnionFindMatchesDenseOracle) {
   EXPECT_LE(sparse.memory_bytes(), 4 * touched.size() * 24 + 16 * 24);
 }
 
-TEST(LshScale, OldFormatRejectedThenRebuilt) {
-  test::TempDir tmp;
+// tmp/store: n docs of 30 words (prefix + number) in runs of `group`
+// identical ones, with an LSH index of 32 permutations.
+void BuildIdenticalGroups(const test::TempDir& tmp, const std::string& prefix, int n, int group, LshBuildReport* r) {
   std::vector<test::JsonlDoc> docs;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < n; ++i) {
     std::string t;
-    for (int w = 0; w < 30; ++w) t += "word" + std::to_string((i / 2) * 100 + w) + " ";
-    docs.push_back({"d" + std::to_string(i), t});  // pairs of identical docs
+    for (int w = 0; w < 30; ++w) {
+      t += prefix;
+      t += std::to_string((i / group) * 100 + w) + " ";
+    }
+    docs.push_back({"d" + std::to_string(i), t});
   }
   lshtest::WriteJsonl(tmp.Sub("a.jsonl"), docs);
-  const std::string store_dir = tmp.Sub("store");
-  lshtest::BuildFrom(store_dir, {tmp.Sub("a.jsonl")});
+  lshtest::BuildFrom(tmp.Sub("store"), {tmp.Sub("a.jsonl")});
   LshBuildOptions o;
   o.num_perm = 32;
+  ASSERT_TRUE(BuildLshIndex(tmp.Sub("store"), o, r).ok());
+}
+
+TEST(LshScale, OldFormatRejectedThenRebuilt) {
+  test::TempDir tmp;
+  const std::string store_dir = tmp.Sub("store");
   LshBuildReport r;
-  ASSERT_TRUE(BuildLshIndex(store_dir, o, &r).ok());
+  const size_t num_docs = 40;
+  ASSERT_NO_FATAL_FAILURE(BuildIdenticalGroups(tmp, "word", num_docs, 2, &r));  // pairs of identical docs
+  LshBuildOptions o;
+  o.num_perm = 32;
   const std::string old_sig = r.manifest.runs[0].sig_path;
 
   // Turn the manifest into a version-1 one (the layout is the same; only the
@@ -164,7 +176,7 @@ TEST(LshScale, OldFormatRejectedThenRebuilt) {
   // index-lsh rebuilds it with the same parameters.
   ASSERT_TRUE(BuildLshIndex(store_dir, o, &r).ok());
   EXPECT_TRUE(r.upgraded);
-  EXPECT_EQ(r.docs_indexed, docs.size());
+  EXPECT_EQ(r.docs_indexed, num_docs);
   std::unique_ptr<DocStore> store;
   ASSERT_TRUE(DocStore::Open(store_dir, &store).ok());
   std::unique_ptr<LshIndex> index;
@@ -172,7 +184,7 @@ TEST(LshScale, OldFormatRejectedThenRebuilt) {
   EXPECT_EQ(index->num_runs(), 1u);
   EXPECT_FALSE(Env::Default()->FileExists(store->layout().Absolute(old_sig)));
   // Identical docs 2k, 2k+1 find each other.
-  for (uint64_t d = 0; d < docs.size(); d += 2) {
+  for (uint64_t d = 0; d < num_docs; d += 2) {
     std::set<uint64_t> got;
     index->Lookup(0, LshBandKey(index->Signature(d), 0, index->manifest().bands.rows),
                   [&](uint64_t e) { got.insert(e); });
@@ -182,19 +194,9 @@ TEST(LshScale, OldFormatRejectedThenRebuilt) {
 
 TEST(LshScale, UnionFindStaysWithinBudget) {
   test::TempDir tmp;
-  std::vector<test::JsonlDoc> docs;
-  for (int i = 0; i < 60; ++i) {
-    std::string t;
-    for (int w = 0; w < 30; ++w) t += "term" + std::to_string((i / 3) * 100 + w) + " ";
-    docs.push_back({"d" + std::to_string(i), t});  // 20 triples of identical docs
-  }
-  lshtest::WriteJsonl(tmp.Sub("a.jsonl"), docs);
   const std::string store_dir = tmp.Sub("store");
-  lshtest::BuildFrom(store_dir, {tmp.Sub("a.jsonl")});
-  LshBuildOptions o;
-  o.num_perm = 32;
   LshBuildReport r;
-  ASSERT_TRUE(BuildLshIndex(store_dir, o, &r).ok());
+  ASSERT_NO_FATAL_FAILURE(BuildIdenticalGroups(tmp, "term", 60, 3, &r));  // 20 triples of identical docs
   std::unique_ptr<DocStore> store;
   ASSERT_TRUE(DocStore::Open(store_dir, &store).ok());
   std::unique_ptr<LshIndex> index;
