@@ -14,7 +14,21 @@ Status DocStore::Open(const std::string& dir, const Options& options, std::uniqu
   DEDUPDB_RETURN_IF_ERROR(store->catalog_->BeginRead(&txn));
   uint64_t version = 0;
   Status s = txn->GetU64(Table::kMeta, meta::kFormatVersion, &version);
-  if (!s.ok()) return Status::Corruption(dir + ": catalog has no format version (not a dedupdb store?)");
+  if (s.IsNotFound()) {
+    // StoreWriter writes the version in the catalog's first transaction, so
+    // an empty catalog is a first build killed before it: nothing was ever
+    // stored (the next build initialises it). Records without it are not ours.
+    bool empty = true;
+    for (int t = 0; t < static_cast<int>(Table::kCount) && empty; ++t) {
+      DEDUPDB_RETURN_IF_ERROR(txn->Scan(static_cast<Table>(t), "", [&](std::string_view, std::string_view) {
+        empty = false;
+        return false;
+      }));
+    }
+    if (empty) return Status::NotFound(dir + ": no dedupdb store here yet (its creation was interrupted before the first commit)");
+    return Status::Corruption(dir + ": catalog has no format version (not a dedupdb store?)");
+  }
+  DEDUPDB_RETURN_IF_ERROR(s);
   if (version > kStoreFormatVersion) {
     return Status::NotSupported(dir + ": store format version " + std::to_string(version) + " is newer than this dedupdb");
   }

@@ -15,9 +15,12 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/catalog.h"
 #include "storage/doc_store.h"
 #include "storage/fault_injection_env.h"
+#include "storage/layout.h"
 #include "storage/store_builder.h"
+#include "storage/store_writer.h"
 #include "tests/test_util.h"
 
 namespace dedupdb {
@@ -116,6 +119,44 @@ void ExpectNoUnlistedSegments(const std::string& store_dir) {
       EXPECT_TRUE(e.is_directory()) << "leftover staged file " << e.path();
     }
   }
+}
+
+// A first build killed after creating the catalog but before its first
+// commit leaves an empty catalog: opening it says there is no store yet (not
+// corruption), and the next build initialises it. A catalog that holds
+// records but no format version is not ours: corruption.
+TEST(CrashTest, CatalogCreatedButNeverCommitted) {
+  TempDir dir;
+  const std::string store = dir.Sub("s");
+  ASSERT_TRUE(Env::Default()->CreateDirs(StoreLayout(store).catalog_dir()).ok());
+  {
+    std::unique_ptr<Catalog> catalog;
+    ASSERT_TRUE(Catalog::Open(Env::Default(), StoreLayout(store).catalog_dir(), true, false, &catalog).ok());
+  }
+  std::unique_ptr<DocStore> ds;
+  Status s = DocStore::Open(store, &ds);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  {
+    std::unique_ptr<StoreWriter> w;
+    ASSERT_TRUE(StoreWriter::Open(Env::Default(), store, false, &w).ok());  // initialises it
+  }
+  s = DocStore::Open(store, &ds);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ds->num_docs(), 0u);
+  ds.reset();
+
+  const std::string other = dir.Sub("other");
+  ASSERT_TRUE(Env::Default()->CreateDirs(StoreLayout(other).catalog_dir()).ok());
+  {
+    std::unique_ptr<Catalog> catalog;
+    ASSERT_TRUE(Catalog::Open(Env::Default(), StoreLayout(other).catalog_dir(), true, false, &catalog).ok());
+    std::unique_ptr<CatalogWriteTxn> txn;
+    ASSERT_TRUE(catalog->BeginWrite(&txn).ok());
+    ASSERT_TRUE(txn->Put(Table::kSources, "x", "y").ok());
+    ASSERT_TRUE(txn->Commit().ok());
+  }
+  s = DocStore::Open(other, &ds);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
 }
 
 TEST(CrashTest, KillNineAtRandomPointsThenResume) {
