@@ -29,6 +29,8 @@ MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num
   a_lo_.assign(padded, 1);
   a_hi_.assign(padded, 0);
   b_.assign(padded, 0);
+  a_top_.assign(padded, 0);
+  a_bot_.assign(padded, 1);
   SplitMix64 rng{seed};
   for (unsigned k = 0; k < num_perm; ++k) {
     uint64_t a = rng.Below61(1);
@@ -36,6 +38,8 @@ MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num
     a_lo_[k] = a & 0x7FFFFFFFu;
     a_hi_[k] = a >> 31;
     b_[k] = b;
+    a_top_[k] = a >> 9;
+    a_bot_[k] = a & 511;
   }
 }
 
@@ -63,7 +67,9 @@ void MinHashSignature(const MinHashPermutations& perms, const uint32_t* h32, siz
     heap.resize(padded);
     out = heap.data();
   }
-  if (level >= SimdLevel::kAvx512) {
+  if (level >= SimdLevel::kAvx512 && MinHashIfmaSupported()) {
+    internal::MinHashAvx512Ifma(perms.a_top(), perms.a_bot(), perms.b_data(), padded, h32, n, out);
+  } else if (level >= SimdLevel::kAvx512) {
     internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), padded, h32, n, out);
   } else if (level >= SimdLevel::kAvx2) {
     internal::MinHashAvx2(perms.a_lo(), perms.a_hi(), perms.b_data(), padded, h32, n, out);

@@ -17,8 +17,10 @@
 // across runs and machines).
 //
 // The kernel runs at the best SIMD level (storage/cpu_features.h): AVX-512
-// (index/minhash_avx512.cc), AVX2 (index/minhash_avx2.cc) or scalar
-// (unsigned __int128 arithmetic); all give bit-identical signatures.
+// with IFMA when the CPU has it (index/minhash_ifma_avx512.cc, 9 ops per 8
+// permutations), else AVX-512 (index/minhash_avx512.cc, 12 ops), AVX2
+// (index/minhash_avx2.cc) or scalar (unsigned __int128 arithmetic); all give
+// bit-identical signatures.
 #pragma once
 
 #include <cstddef>
@@ -49,12 +51,18 @@ class MinHashPermutations {
   const uint64_t* a_lo() const { return a_lo_.data(); }  // a & (2^31 - 1)
   const uint64_t* a_hi() const { return a_hi_.data(); }  // a >> 31 (< 2^30)
   const uint64_t* b_data() const { return b_.data(); }
+  const uint64_t* a_top() const { return a_top_.data(); }  // a >> 9 (< 2^52), the IFMA split
+  const uint64_t* a_bot() const { return a_bot_.data(); }  // a & (2^9 - 1)
 
  private:
   unsigned num_perm_;
   uint64_t seed_;
-  std::vector<uint64_t> a_lo_, a_hi_, b_;
+  std::vector<uint64_t> a_lo_, a_hi_, b_, a_top_, a_bot_;
 };
+
+// True if the CPU has AVX-512 IFMA (and F/BW/VL/DQ): MinHashSignature at
+// SimdLevel::kAvx512 then runs the IFMA kernel.
+bool MinHashIfmaSupported();
 
 // The single permutation, exactly (scalar reference arithmetic).
 inline uint32_t ApplyPermutation(uint64_t a, uint64_t b, uint32_t h) {
@@ -108,6 +116,25 @@ void MinHashAvx2Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t
                       const uint32_t* h32, size_t n, uint32_t* sig);
 void MinHashAvx512Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                         const uint32_t* h32, size_t n, uint32_t* sig);
+// IFMA kernels (only if MinHashIfmaSupported()): the fast loop and the exact
+// loop alone.
+void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
+                       const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx512IfmaExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
+                            const uint32_t* h32, size_t n, uint32_t* sig);
+
+// Scalar model of the IFMA kernel's per-lane arithmetic before its final
+// fold (index/minhash_ifma_avx512.cc): s == a*h + b (mod p), s < 2^63, from
+// the 52-bit multiply-adds vpmadd52luq / vpmadd52huq do.
+inline uint64_t IfmaPermutationSum(uint64_t a, uint64_t b, uint32_t h) {
+  const uint64_t m52 = (uint64_t{1} << 52) - 1;
+  const uint64_t a_top = a >> 9, a_bot = a & 511;
+  const unsigned __int128 prod = static_cast<unsigned __int128>(a_top & m52) * h;
+  uint64_t t = b + ((a_bot & m52) * h & m52);     // vpmadd52luq(b, a_bot, h)
+  t += static_cast<uint64_t>(prod >> 52);         // vpmadd52huq(t, a_top, h)
+  const uint64_t l = static_cast<uint64_t>(prod) & m52;  // vpmadd52luq(0, a_top, h)
+  return t + (l << 9);
+}
 }  // namespace internal
 
 }  // namespace dedupdb

@@ -55,6 +55,45 @@ TEST(MinHashKernel, ScalarMatchesInt128Formula) {
   }
 }
 
+// The IFMA kernel's lane arithmetic (a = a_top 2^9 + a_bot; a_top*h split
+// at bit 52 by vpmadd52huq/luq) against __int128, with a, b near p and 0,
+// h near 2^32 and 0, and random values; also the fast loop's bounds.
+TEST(MinHashKernel, IfmaModelMatchesInt128) {
+  std::mt19937_64 rng(31);
+  std::vector<uint64_t> as = {1, 2, 511, 512, 513, (1ull << 52) - 1, 1ull << 52, (1ull << 60) + 511,
+                              kMersenne61 - 1, kMersenne61 - 2, kMersenne61 - 511, kMersenne61 - 512,
+                              kMersenne61 - (1ull << 9) * 3};
+  std::vector<uint64_t> bs = {0, 1, kMersenne61 - 1, kMersenne61 - 2, 1ull << 60};
+  std::vector<uint32_t> hs = {0, 1, 2, 511, 0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 0x7FFFFFFFu};
+  for (int i = 0; i < 40; ++i) {
+    as.push_back(1 + (rng() >> 3) % (kMersenne61 - 1));
+    as.push_back(kMersenne61 - 1 - rng() % 100000);
+    bs.push_back((rng() >> 3) % kMersenne61);
+    hs.push_back(static_cast<uint32_t>(rng()));
+    hs.push_back(0xFFFFFFFFu - static_cast<uint32_t>(rng() % 1000));
+  }
+  uint64_t checked = 0;
+  for (uint64_t a : as) {
+    for (uint64_t b : bs) {
+      for (uint32_t h : hs) {
+        const uint64_t s = internal::IfmaPermutationSum(a, b, h);
+        ASSERT_LT(s, 1ull << 63) << a << " " << b << " " << h;
+        const unsigned __int128 want = (static_cast<unsigned __int128>(a) * h + b) % kMersenne61;
+        ASSERT_EQ(static_cast<uint64_t>(s % kMersenne61), static_cast<uint64_t>(want)) << a << " " << b << " " << h;
+        const uint64_t y = (s & kMersenne61) + (s >> 61);
+        ASSERT_LE(y, kMersenne61 + 3);
+        ASSERT_EQ(y >= kMersenne61 ? y - kMersenne61 : y, static_cast<uint64_t>(want));
+        // The fast loop's proof: y >= p only if the odd half it tracks,
+        // ~high32(s & p) + carry of the add, is <= 0xE0000001.
+        const uint64_t tracked = (((s & kMersenne61) ^ 0xFFFFFFFF00000000ull) + (s >> 61)) >> 32;
+        if (y >= kMersenne61) ASSERT_LE(tracked, 0xE0000001u);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 100000u);
+}
+
 TEST(MinHashKernel, SimdEqualsScalar) {
   std::mt19937_64 rng(11);
   for (unsigned k : {1u, 8u, 13u, 64u, 112u, 128u, 200u, 256u, 300u}) {
@@ -79,6 +118,17 @@ TEST(MinHashKernel, SimdEqualsScalar) {
         (level == SimdLevel::kAvx2 ? internal::MinHashAvx2Exact : internal::MinHashAvx512Exact)(
             perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), h.data(), n, exact.data());
         ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), exact.begin())) << "exact loop, K=" << k << " n=" << n;
+        if (level == SimdLevel::kAvx512 && MinHashIfmaSupported()) {
+          // MinHashSignature ran the IFMA kernel; the 12-op kernel and the
+          // IFMA exact loop alone too.
+          std::vector<uint32_t> other(perms.padded());
+          internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), h.data(), n,
+                                  other.data());
+          ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), other.begin())) << "12-op loop, K=" << k;
+          internal::MinHashAvx512IfmaExact(perms.a_top(), perms.a_bot(), perms.b_data(), perms.padded(), h.data(),
+                                           n, other.data());
+          ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), other.begin())) << "IFMA exact loop, K=" << k;
+        }
       }
       if (n == 0) {
         for (uint32_t v : scalar) EXPECT_EQ(v, kEmptyMinHash);
@@ -110,6 +160,14 @@ TEST(MinHashKernel, ExtremePermutationConstants) {
     if (DetectSimdLevel() >= SimdLevel::kAvx512) {
       internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, v5);
       EXPECT_TRUE(std::equal(s, s + 8, v5)) << h;
+    }
+    if (MinHashIfmaSupported()) {
+      uint64_t a_top[8], a_bot[8];
+      for (int i = 0; i < 8; ++i) a_top[i] = as[i] >> 9, a_bot[i] = as[i] & 511;
+      internal::MinHashAvx512Ifma(a_top, a_bot, b.data(), 8, &h, 1, v5);
+      EXPECT_TRUE(std::equal(s, s + 8, v5)) << "ifma " << h;
+      internal::MinHashAvx512IfmaExact(a_top, a_bot, b.data(), 8, &h, 1, v5);
+      EXPECT_TRUE(std::equal(s, s + 8, v5)) << "ifma exact " << h;
     }
   }
 }
@@ -144,6 +202,15 @@ TEST(MinHashKernel, FastLoopFallbackAtFieldEdges) {
     if (DetectSimdLevel() >= SimdLevel::kAvx512) {
       internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), v);
       ASSERT_TRUE(std::equal(s, s + 32, v)) << "avx512 round " << round;
+    }
+    if (MinHashIfmaSupported()) {
+      uint64_t a_top[32], a_bot[32];
+      for (int i = 0; i < 32; ++i) {
+        const uint64_t a = (a_hi[i] << 31) | a_lo[i];
+        a_top[i] = a >> 9, a_bot[i] = a & 511;
+      }
+      internal::MinHashAvx512Ifma(a_top, a_bot, b.data(), 32, h.data(), h.size(), v);
+      ASSERT_TRUE(std::equal(s, s + 32, v)) << "ifma round " << round;
     }
     // delta = 0: pi(h0) = 0, the minimum; the fast loop alone would give
     // low32(p) = 0xFFFFFFFF for the a = 1 lanes.

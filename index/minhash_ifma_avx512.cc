@@ -1,0 +1,177 @@
+// AVX-512 IFMA MinHash kernel: 9 vector ops per 8 permutations per shingle
+// (index/minhash_avx512.cc needs 12). Called only when the CPU reports
+// avx512ifma (MinHashIfmaSupported(), checked here like the tokeniser checks
+// VBMI: CMake gives *_avx512.cc files F/BW/VL/DQ, IFMA comes from the pragma).
+//
+// Arithmetic (exact mod p = 2^61 - 1; internal::IfmaPermutationSum is the
+// scalar model, tested against __int128): a = a_top * 2^9 + a_bot with
+// a_top < 2^52, a_bot < 2^9, h < 2^32, and a_top * h = H * 2^52 + L
+// (vpmadd52huq gives H < 2^32, vpmadd52luq gives L < 2^52), so
+//   a_top * h * 2^9 = H * 2^61 + L * 2^9 == H + L * 2^9  (mod p), L * 2^9 < 2^61
+//   t = b + a_bot * h            vpmadd52luq(b, a_bot, h)   (exact: < 2^41 product)
+//   t = t + H                    vpmadd52huq(t, a_top, h)
+//   L = low52(a_top * h)         vpmadd52luq(0, a_top, h)
+//   s = t + (L << 9)             < 2^61 + 2^42 + 2^61 < 2^63
+//   y = (s & p) + (s >> 61)      == pi(h) (mod p), y <= p + 3
+// then the same after-the-fact proof as the 12-op loop: the ternary-logic op
+// yields (s & p) ^ (0xFFFFFFFF << 32), the 32-bit min tracks min low32(y) in
+// the even halves and min(~high32(s & p) + carry) in the odd halves; y >= p
+// needs s & p >= p - 3, i.e. high32(s & p) = 2^29 - 1, an odd half <=
+// 0xE0000001, and such a block is recomputed by the exact loop (y - p as
+// min_u64(y, y - p)).
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512ifma,avx2,bmi2")
+#include <immintrin.h>
+#define DEDUPDB_HAVE_IFMA 1
+#endif
+#include <simde/x86/avx512.h>
+
+#include "index/minhash.h"
+
+namespace dedupdb {
+
+bool MinHashIfmaSupported() {
+#if defined(DEDUPDB_HAVE_IFMA)
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512ifma") && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+namespace internal {
+
+namespace {
+
+#if defined(DEDUPDB_HAVE_IFMA)
+inline simde__m512i Madd52Lo(simde__m512i acc, simde__m512i x, simde__m512i y) {
+  return simde__m512i(_mm512_madd52lo_epu64(__m512i(acc), __m512i(x), __m512i(y)));
+}
+inline simde__m512i Madd52Hi(simde__m512i acc, simde__m512i x, simde__m512i y) {
+  return simde__m512i(_mm512_madd52hi_epu64(__m512i(acc), __m512i(x), __m512i(y)));
+}
+#else
+// Not reachable (MinHashIfmaSupported() is false); a plain emulation keeps
+// the file portable.
+inline simde__m512i Madd52(simde__m512i acc, simde__m512i x, simde__m512i y, bool hi) {
+  alignas(64) uint64_t a[8], b[8], c[8];
+  simde_mm512_store_si512(a, acc);
+  simde_mm512_store_si512(b, x);
+  simde_mm512_store_si512(c, y);
+  const uint64_t m52 = (uint64_t{1} << 52) - 1;
+  for (int i = 0; i < 8; ++i) {
+    unsigned __int128 p = static_cast<unsigned __int128>(b[i] & m52) * (c[i] & m52);
+    a[i] += hi ? static_cast<uint64_t>(p >> 52) : static_cast<uint64_t>(p) & m52;
+  }
+  return simde_mm512_load_si512(a);
+}
+inline simde__m512i Madd52Lo(simde__m512i acc, simde__m512i x, simde__m512i y) { return Madd52(acc, x, y, false); }
+inline simde__m512i Madd52Hi(simde__m512i acc, simde__m512i x, simde__m512i y) { return Madd52(acc, x, y, true); }
+#endif
+
+// s = a*h + b folded once (< 2^63, == a*h + b mod p): 5 of the 9 ops.
+inline simde__m512i Sum(simde__m512i atop, simde__m512i abot, simde__m512i b, simde__m512i h, simde__m512i zero) {
+  simde__m512i t = Madd52Lo(b, abot, h);
+  t = Madd52Hi(t, atop, h);
+  const simde__m512i l = Madd52Lo(zero, atop, h);
+  return simde_mm512_add_epi64(t, simde_mm512_slli_epi64(l, 9));
+}
+
+template <int V>
+void BlockExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint32_t* h32, size_t n,
+                uint32_t* sig) {
+  const simde__m512i P = simde_mm512_set1_epi64(static_cast<long long>(kMersenne61));
+  const simde__m512i zero = simde_mm512_setzero_si512();
+  simde__m512i at[V], ab[V], bb[V], acc[V];
+  for (int v = 0; v < V; ++v) {
+    at[v] = simde_mm512_loadu_si512(a_top + 8 * v);
+    ab[v] = simde_mm512_loadu_si512(a_bot + 8 * v);
+    bb[v] = simde_mm512_loadu_si512(b + 8 * v);
+    acc[v] = simde_mm512_set1_epi64(0xFFFFFFFFll);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
+    for (int v = 0; v < V; ++v) {
+      const simde__m512i s = Sum(at[v], ab[v], bb[v], h, zero);
+      simde__m512i y = simde_mm512_add_epi64(simde_mm512_and_si512(s, P), simde_mm512_srli_epi64(s, 61));
+      y = simde_mm512_min_epu64(y, simde_mm512_sub_epi64(y, P));
+      acc[v] = simde_mm512_min_epu32(acc[v], y);  // low 32 bits in the even halves
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
+  }
+}
+
+// The fast loop; false if a lane may have needed the y - p correction.
+template <int V>
+bool BlockFast(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint32_t* h32, size_t n,
+               uint32_t* sig) {
+  const simde__m512i P = simde_mm512_set1_epi64(static_cast<long long>(kMersenne61));
+  const simde__m512i HI = simde_mm512_set1_epi64(static_cast<long long>(0xFFFFFFFF00000000ull));
+  const simde__m512i zero = simde_mm512_setzero_si512();
+  simde__m512i at[V], ab[V], bb[V], acc[V];
+  for (int v = 0; v < V; ++v) {
+    at[v] = simde_mm512_loadu_si512(a_top + 8 * v);
+    ab[v] = simde_mm512_loadu_si512(a_bot + 8 * v);
+    bb[v] = simde_mm512_loadu_si512(b + 8 * v);
+    acc[v] = simde_mm512_set1_epi64(-1);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
+    for (int v = 0; v < V; ++v) {
+      const simde__m512i s = Sum(at[v], ab[v], bb[v], h, zero);
+      // 0x6A: (s & P) ^ HI.
+      const simde__m512i y =
+          simde_mm512_add_epi64(simde_mm512_ternarylogic_epi64(s, P, HI, 0x6A), simde_mm512_srli_epi64(s, 61));
+      acc[v] = simde_mm512_min_epu32(acc[v], y);
+    }
+  }
+  const simde__m512i limit = simde_mm512_set1_epi64(0xE0000001ll);
+  for (int v = 0; v < V; ++v) {
+    if (simde_mm512_cmple_epu64_mask(simde_mm512_srli_epi64(acc[v], 32), limit) != 0) return false;
+  }
+  for (int v = 0; v < V; ++v) {
+    simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
+  }
+  return true;
+}
+
+template <int V, bool kFast>
+void Block(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint32_t* h32, size_t n,
+           uint32_t* sig) {
+  if (!kFast || !BlockFast<V>(a_top, a_bot, b, h32, n, sig)) BlockExact<V>(a_top, a_bot, b, h32, n, sig);
+}
+
+template <bool kFast>
+void Kernel(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded, const uint32_t* h32,
+            size_t n, uint32_t* sig) {
+  size_t k = 0;
+  for (; k + 32 <= padded; k += 32) Block<4, kFast>(a_top + k, a_bot + k, b + k, h32, n, sig + k);
+  switch ((padded - k) / 8) {
+    case 3: Block<3, kFast>(a_top + k, a_bot + k, b + k, h32, n, sig + k); break;
+    case 2: Block<2, kFast>(a_top + k, a_bot + k, b + k, h32, n, sig + k); break;
+    case 1: Block<1, kFast>(a_top + k, a_bot + k, b + k, h32, n, sig + k); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
+                       const uint32_t* h32, size_t n, uint32_t* sig) {
+  Kernel<true>(a_top, a_bot, b, padded, h32, n, sig);
+}
+
+void MinHashAvx512IfmaExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
+                            const uint32_t* h32, size_t n, uint32_t* sig) {
+  Kernel<false>(a_top, a_bot, b, padded, h32, n, sig);
+}
+
+}  // namespace internal
+}  // namespace dedupdb
