@@ -120,42 +120,54 @@ int Sig(const Args& a) {
       b += docs[i].size();
     }
     double t = Now() - t0;
-    // SIMD levels: the kernel MinHashSignature runs side by side with the
-    // previous one (AVX2: the exact 15-op loop; AVX-512 with IFMA: the
-    // 12-op AVX-512 fast loop; AVX-512 without IFMA: the exact 14-op loop),
-    // alternated three times, best of each.
-    double t_prev = 0;
-    const char* prev_name = nullptr;
-    if (level != SimdLevel::kScalar) {
-      const bool ifma = level == SimdLevel::kAvx512 && MinHashIfmaSupported();
-      auto prev_fn = level == SimdLevel::kAvx2 ? internal::MinHashAvx2Exact
-                     : ifma                    ? internal::MinHashAvx512
-                                               : internal::MinHashAvx512Exact;
-      prev_name = ifma ? "avx512_12op_kernel_mb_per_s" : "exact_loop_kernel_mb_per_s";
-      std::vector<uint32_t> padded_sig(perms.padded());
-      for (int round = 0; round < 3; ++round) {
+    // SIMD levels: the kernel MinHashSignature runs, side by side with the
+    // exact loop (the 14/15-op kernel before the may-wrap flags) and, on
+    // AVX-512 with IFMA, the 11-op AVX-512 fast loop; alternated three
+    // times, best of each.
+    using KernelFn = void (*)(const MinHashPermutations&, const uint32_t*, size_t, uint32_t*);
+    std::vector<std::pair<const char*, KernelFn>> others;
+    if (level == SimdLevel::kAvx2) {
+      others.push_back({"exact_loop_kernel_mb_per_s", [](const MinHashPermutations& p, const uint32_t* h, size_t m,
+                                                        uint32_t* out) {
+                          internal::MinHashAvx2Exact(p.a_lo(), p.a_hi(), p.b_data(), p.padded(), h, m, out);
+                        }});
+    } else if (level == SimdLevel::kAvx512) {
+      others.push_back({"exact_loop_kernel_mb_per_s", [](const MinHashPermutations& p, const uint32_t* h, size_t m,
+                                                        uint32_t* out) {
+                          internal::MinHashAvx512Exact(p.a_lo(), p.a_hi(), p.b_data(), p.padded(), h, m, out);
+                        }});
+      if (MinHashIfmaSupported()) {
+        others.push_back({"avx512_11op_kernel_mb_per_s", [](const MinHashPermutations& p, const uint32_t* h,
+                                                           size_t m, uint32_t* out) {
+                            internal::MinHashAvx512(p.a_lo(), p.a_hi(), p.b_data(), p.may_wrap(), p.padded(), h, m,
+                                                    out);
+                          }});
+      }
+    }
+    std::vector<double> t_other(others.size(), 1e30);
+    std::vector<uint32_t> padded_sig(perms.padded());
+    for (int round = 0; round < (others.empty() ? 0 : 3); ++round) {
+      for (size_t o = 0; o < others.size(); ++o) {
         double te = Now();
         for (size_t i = 0; i < n; ++i) {
-          prev_fn(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), folded[i].data(), folded[i].size(),
-                  padded_sig.data());
+          others[o].second(perms, folded[i].data(), folded[i].size(), padded_sig.data());
           sink += padded_sig[0];
         }
-        te = Now() - te;
-        t_prev = round == 0 ? te : std::min(t_prev, te);
-        double tf = Now();
-        for (size_t i = 0; i < n; ++i) {
-          MinHashSignature(perms, folded[i].data(), folded[i].size(), sig.data(), level);
-          sink += sig[0];
-        }
-        t = std::min(t, Now() - tf);
+        t_other[o] = std::min(t_other[o], Now() - te);
       }
+      double tf = Now();
+      for (size_t i = 0; i < n; ++i) {
+        MinHashSignature(perms, folded[i].data(), folded[i].size(), sig.data(), level);
+        sink += sig[0];
+      }
+      t = std::min(t, Now() - tf);
     }
     // End to end (shingling + signature) at this level, projected.
     const double per_byte = t / b + t_shingle / bytes;
     w.Key(SimdLevelName(level)).BeginObject();
     if (level == SimdLevel::kAvx512) w.Field("ifma", MinHashIfmaSupported());
     w.Field("kernel_mb_per_s", b / 1e6 / t).Field("end_to_end_mb_per_s", 1e-6 / per_byte);
-    if (t_prev > 0) w.Field(prev_name, b / 1e6 / t_prev).Field("speedup_vs_previous", t_prev / t);
+    for (size_t o = 0; o < others.size(); ++o) w.Field(others[o].first, b / 1e6 / t_other[o]);
     w.Field("ns_per_shingle_per_8_perms", t * 1e9 / (static_cast<double>(shingles) * n / docs.size()) / (perms.padded() / 8.0));
     w.Field("end_to_end_docs_per_s", docs.size() / (per_byte * bytes)).EndObject();
   }

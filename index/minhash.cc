@@ -22,7 +22,28 @@ struct SplitMix64 {
     }
   }
 };
+uint64_t MulMod61(uint64_t x, uint64_t y) {
+  const unsigned __int128 v = static_cast<unsigned __int128>(x) * y;
+  uint64_t r = (static_cast<uint64_t>(v) & kMersenne61) + static_cast<uint64_t>(v >> 61);
+  return r >= kMersenne61 ? r - kMersenne61 : r;
+}
 }  // namespace
+
+namespace internal {
+bool PermutationMayWrap(uint64_t a, uint64_t b) {
+  // a^-1 = a^(p-2) (Fermat; p is prime and 0 < a < p).
+  uint64_t inv = 1, base = a;
+  for (uint64_t e = kMersenne61 - 2; e != 0; e >>= 1) {
+    if (e & 1) inv = MulMod61(inv, base);
+    base = MulMod61(base, base);
+  }
+  for (uint64_t r = 0; r <= 7; ++r) {
+    const uint64_t h = MulMod61((r + kMersenne61 - b) % kMersenne61, inv);
+    if (h <= 0xFFFFFFFFu) return true;
+  }
+  return false;
+}
+}  // namespace internal
 
 MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num_perm_(num_perm), seed_(seed) {
   size_t padded = (static_cast<size_t>(num_perm) + 7) / 8 * 8;
@@ -31,6 +52,7 @@ MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num
   b_.assign(padded, 0);
   a_top_.assign(padded, 0);
   a_bot_.assign(padded, 1);
+  may_wrap_.assign(padded, 0);  // padding lanes are discarded
   SplitMix64 rng{seed};
   for (unsigned k = 0; k < num_perm; ++k) {
     uint64_t a = rng.Below61(1);
@@ -40,6 +62,7 @@ MinHashPermutations::MinHashPermutations(unsigned num_perm, uint64_t seed) : num
     b_[k] = b;
     a_top_[k] = a >> 9;
     a_bot_[k] = a & 511;
+    may_wrap_[k] = internal::PermutationMayWrap(a, b);
   }
 }
 
@@ -68,11 +91,11 @@ void MinHashSignature(const MinHashPermutations& perms, const uint32_t* h32, siz
     out = heap.data();
   }
   if (level >= SimdLevel::kAvx512 && MinHashIfmaSupported()) {
-    internal::MinHashAvx512Ifma(perms.a_top(), perms.a_bot(), perms.b_data(), padded, h32, n, out);
+    internal::MinHashAvx512Ifma(perms.a_top(), perms.a_bot(), perms.b_data(), perms.may_wrap(), padded, h32, n, out);
   } else if (level >= SimdLevel::kAvx512) {
-    internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), padded, h32, n, out);
+    internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.may_wrap(), padded, h32, n, out);
   } else if (level >= SimdLevel::kAvx2) {
-    internal::MinHashAvx2(perms.a_lo(), perms.a_hi(), perms.b_data(), padded, h32, n, out);
+    internal::MinHashAvx2(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.may_wrap(), padded, h32, n, out);
   } else {
     internal::MinHashScalar(perms.a_lo(), perms.a_hi(), perms.b_data(), padded, h32, n, out);
   }

@@ -53,11 +53,16 @@ class MinHashPermutations {
   const uint64_t* b_data() const { return b_.data(); }
   const uint64_t* a_top() const { return a_top_.data(); }  // a >> 9 (< 2^52), the IFMA split
   const uint64_t* a_bot() const { return a_bot_.data(); }  // a & (2^9 - 1)
+  // 1 where internal::PermutationMayWrap(a, b): the SIMD kernels' fast
+  // loops skip the final "y >= p ? y - p" step, which only such a
+  // permutation can need; a block containing one runs the exact loop.
+  const uint8_t* may_wrap() const { return may_wrap_.data(); }
 
  private:
   unsigned num_perm_;
   uint64_t seed_;
   std::vector<uint64_t> a_lo_, a_hi_, b_, a_top_, a_bot_;
+  std::vector<uint8_t> may_wrap_;
 };
 
 // True if the CPU has AVX-512 IFMA (and F/BW/VL/DQ): MinHashSignature at
@@ -103,23 +108,38 @@ void ShingleSet(std::string_view text, const ShingleOptions& options, std::vecto
 double ExactJaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 
 namespace internal {
-// Kernels; `padded` is a multiple of 8, sig has `padded` entries.
+// The SIMD fast loops compute, per permutation and shingle, some y == a*h + b
+// (mod p) with 0 <= y <= p + 7 and keep low32(y) without the final
+// "y >= p ? y - p" step. y >= p means pi(h) = y - p <= 7, and for each
+// r <= 7 exactly one h in [0, p) has pi(h) = r: h_r = (r - b) / a mod p.
+// True if any h_r < 2^32, i.e. some 32-bit shingle hash could need the
+// step (probability ~2^-26 per permutation); such permutations run the
+// exact loop.
+bool PermutationMayWrap(uint64_t a, uint64_t b);
+inline bool AnyMayWrap(const uint8_t* may_wrap, size_t n) {
+  uint8_t any = 0;
+  for (size_t i = 0; i < n; ++i) any |= may_wrap[i];
+  return any != 0;
+}
+
+// Kernels; `padded` is a multiple of 8, sig has `padded` entries, may_wrap
+// has `padded` flags (MinHashPermutations::may_wrap()).
 void MinHashScalar(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                    const uint32_t* h32, size_t n, uint32_t* sig);
-void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
-                 const uint32_t* h32, size_t n, uint32_t* sig);
-void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
-                   const uint32_t* h32, size_t n, uint32_t* sig);
-// The exact loops alone (the fallback of the fast loops above; tests and
-// the benchmark's side-by-side baseline).
+void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+                 size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+                   size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
+// The exact loops alone (the loops for may-wrap blocks; tests and the
+// benchmark's side-by-side baseline).
 void MinHashAvx2Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                       const uint32_t* h32, size_t n, uint32_t* sig);
 void MinHashAvx512Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                         const uint32_t* h32, size_t n, uint32_t* sig);
 // IFMA kernels (only if MinHashIfmaSupported()): the fast loop and the exact
 // loop alone.
-void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
-                       const uint32_t* h32, size_t n, uint32_t* sig);
+void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint8_t* may_wrap,
+                       size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
 void MinHashAvx512IfmaExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
                             const uint32_t* h32, size_t n, uint32_t* sig);
 

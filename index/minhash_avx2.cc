@@ -1,7 +1,6 @@
 // AVX2 MinHash kernel: the arithmetic of index/minhash_avx512.cc on 4 lanes,
-// the same fast loop with its after-the-fact proof (there the ternary-logic
-// op is an AND and an XOR: 13 ops per 4 permutations per shingle) and the
-// same exact fallback. AVX2 has no unsigned 64-bit min/compare; every value
+// the same fast loop (11 ops per 4 permutations per shingle) for blocks
+// without a may-wrap permutation and the same exact loop for the others. AVX2 has no unsigned 64-bit min/compare; every value
 // compared in the exact loop is < 2^62, so the signed compare is exact.
 #include <simde/x86/avx2.h>
 
@@ -51,10 +50,9 @@ void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, c
   }
 }
 template <int V>
-bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+void BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
                uint32_t* sig) {
   const simde__m256i P = simde_mm256_set1_epi64x(static_cast<long long>(kMersenne61));
-  const simde__m256i HI = simde_mm256_set1_epi64x(static_cast<long long>(0xFFFFFFFF00000000ull));
   simde__m256i alo[V], ahi[V], bb[V], acc[V];
   for (int v = 0; v < V; ++v) {
     alo[v] = simde_mm256_loadu_si256(reinterpret_cast<const simde__m256i*>(a_lo + 4 * v));
@@ -66,44 +64,44 @@ bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, co
     const simde__m256i h = simde_mm256_set1_epi64x(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
       const simde__m256i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
-      const simde__m256i y = simde_mm256_add_epi64(simde_mm256_xor_si256(simde_mm256_and_si256(s, P), HI),
-                                                   simde_mm256_srli_epi64(s, 61));
-      acc[v] = simde_mm256_min_epu32(acc[v], y);
+      acc[v] = simde_mm256_min_epu32(acc[v], simde_mm256_add_epi64(s, simde_mm256_srli_epi64(s, 61)));
     }
   }
-  alignas(32) uint64_t tmp[4 * V];
-  for (int v = 0; v < V; ++v) simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp + 4 * v), acc[v]);
-  for (int j = 0; j < 4 * V; ++j) {
-    if ((tmp[j] >> 32) <= 0xE0000001u) return false;
+  for (int v = 0; v < V; ++v) {
+    alignas(32) uint64_t tmp[4];
+    simde_mm256_store_si256(reinterpret_cast<simde__m256i*>(tmp), acc[v]);
+    for (int j = 0; j < 4; ++j) sig[4 * v + j] = static_cast<uint32_t>(tmp[j]);
   }
-  for (int j = 0; j < 4 * V; ++j) sig[j] = static_cast<uint32_t>(tmp[j]);
-  return true;
 }
 
 template <int V, bool kFast>
-void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
-           uint32_t* sig) {
-  if (!kFast || !BlockFast<V>(a_lo, a_hi, b, h32, n, sig)) BlockExact<V>(a_lo, a_hi, b, h32, n, sig);
+void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+           const uint32_t* h32, size_t n, uint32_t* sig) {
+  if (kFast && !AnyMayWrap(may_wrap, 4 * V)) {
+    BlockFast<V>(a_lo, a_hi, b, h32, n, sig);
+  } else {
+    BlockExact<V>(a_lo, a_hi, b, h32, n, sig);
+  }
 }
 
 template <bool kFast>
-void Kernel(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+void Kernel(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap, size_t padded,
             const uint32_t* h32, size_t n, uint32_t* sig) {
   size_t k = 0;
-  for (; k + 16 <= padded; k += 16) Block<4, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
-  if (padded - k == 8) Block<2, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+  for (; k + 16 <= padded; k += 16) Block<4, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k);
+  if (padded - k == 8) Block<2, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k);
 }
 
 }  // namespace
 
-void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
-                 const uint32_t* h32, size_t n, uint32_t* sig) {
-  Kernel<true>(a_lo, a_hi, b, padded, h32, n, sig);
+void MinHashAvx2(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+                 size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {
+  Kernel<true>(a_lo, a_hi, b, may_wrap, padded, h32, n, sig);
 }
 
 void MinHashAvx2Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                       const uint32_t* h32, size_t n, uint32_t* sig) {
-  Kernel<false>(a_lo, a_hi, b, padded, h32, n, sig);
+  Kernel<false>(a_lo, a_hi, b, nullptr, padded, h32, n, sig);
 }
 
 }  // namespace dedupdb::internal

@@ -5,18 +5,12 @@
 //   t1 = a_lo*h            (< 2^63)
 //   t2 = a_hi*h            (< 2^62)   -> t2 * 2^31 = ((t2 << 31) & p) + (t2 >> 30) mod p  (< 2^61 + 2^32)
 //   s  = t1 + t2' + b      (< 2^64)   -> y = (s & p) + (s >> 61) <= p + 7,  y = pi(h) or pi(h) + p
-// Only low32(pi(h)) is kept, and y >= p happens with probability ~2^-58,
-// so the fast loop (12 vector ops per 8 permutations per shingle) skips
-// the final "y >= p ? y - p" step and proves afterwards that it was never
-// needed: the ternary-logic op computes (s & p) XOR (0xFFFFFFFF << 32),
-// i.e. the high 32 bits H of s & p inverted, the low 32 untouched, and
-// adding s >> 61 carries at most 1 into them. The 32-bit min over the lane
-// then tracks min low32(y) in the even half (the result) and min(~H + carry)
-// in the odd half. y >= p needs H = 2^29 - 1, i.e. an odd half <= ~H + 1 =
-// 0xE0000001; if no lane's odd half got that low, every y was < p and the
-// even halves are exact. Otherwise (odds ~2^-29 per value, a few times per
-// 1000 docs) the block is recomputed with the exact loop (14 ops: the
-// y - p correction as min_u64(y, y - p)).
+// Only low32(pi(h)) is kept, and y >= p (then pi(h) = y - p <= 7) can only
+// happen for a permutation flagged may-wrap (index/minhash.h; ~10^-6 of
+// seeds have one), so the fast loop (11 vector ops per 8 permutations per
+// shingle) skips the final "y >= p ? y - p" step and the & p (low32(y) =
+// low32(s + (s >> 61))); blocks with a may-wrap permutation run the exact
+// loop (14 ops: the y - p correction as min_u64(y, y - p)).
 // Blocks of up to 4 vectors (32 permutations) keep constants and minima in
 // registers while the shingle loop streams h from L1.
 #include <simde/x86/avx512.h>
@@ -62,13 +56,12 @@ void BlockExact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, c
     simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
   }
 }
-// The fast loop; false if a lane may have needed the y - p correction (the
-// caller then runs BlockExact).
+// The fast loop: low32(y) = low32(s + (s >> 61)) (the & p only clears bits
+// 61-63), exact because the caller ruled out y >= p for the block.
 template <int V>
-bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
+void BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
                uint32_t* sig) {
   const simde__m512i P = simde_mm512_set1_epi64(static_cast<long long>(kMersenne61));
-  const simde__m512i HI = simde_mm512_set1_epi64(static_cast<long long>(0xFFFFFFFF00000000ull));
   simde__m512i alo[V], ahi[V], bb[V], acc[V];
   for (int v = 0; v < V; ++v) {
     alo[v] = simde_mm512_loadu_si512(a_lo + 8 * v);
@@ -80,51 +73,47 @@ bool BlockFast(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, co
     const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
     for (int v = 0; v < V; ++v) {
       const simde__m512i s = SumBeforeFold(alo[v], ahi[v], bb[v], h, P);
-      // 0x6A: (s & P) ^ HI.
-      const simde__m512i y =
-          simde_mm512_add_epi64(simde_mm512_ternarylogic_epi64(s, P, HI, 0x6A), simde_mm512_srli_epi64(s, 61));
-      acc[v] = simde_mm512_min_epu32(acc[v], y);
+      acc[v] = simde_mm512_min_epu32(acc[v], simde_mm512_add_epi64(s, simde_mm512_srli_epi64(s, 61)));
     }
-  }
-  const simde__m512i limit = simde_mm512_set1_epi64(0xE0000001ll);
-  for (int v = 0; v < V; ++v) {
-    if (simde_mm512_cmple_epu64_mask(simde_mm512_srli_epi64(acc[v], 32), limit) != 0) return false;
   }
   for (int v = 0; v < V; ++v) {
     simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
   }
-  return true;
 }
 
 template <int V, bool kFast>
-void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint32_t* h32, size_t n,
-           uint32_t* sig) {
-  if (!kFast || !BlockFast<V>(a_lo, a_hi, b, h32, n, sig)) BlockExact<V>(a_lo, a_hi, b, h32, n, sig);
+void Block(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+           const uint32_t* h32, size_t n, uint32_t* sig) {
+  if (kFast && !AnyMayWrap(may_wrap, 8 * V)) {
+    BlockFast<V>(a_lo, a_hi, b, h32, n, sig);
+  } else {
+    BlockExact<V>(a_lo, a_hi, b, h32, n, sig);
+  }
 }
 
 template <bool kFast>
-void Kernel(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
+void Kernel(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap, size_t padded,
             const uint32_t* h32, size_t n, uint32_t* sig) {
   size_t k = 0;
-  for (; k + 32 <= padded; k += 32) Block<4, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k);
+  for (; k + 32 <= padded; k += 32) Block<4, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k);
   switch ((padded - k) / 8) {
-    case 3: Block<3, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
-    case 2: Block<2, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
-    case 1: Block<1, kFast>(a_lo + k, a_hi + k, b + k, h32, n, sig + k); break;
+    case 3: Block<3, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k); break;
+    case 2: Block<2, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k); break;
+    case 1: Block<1, kFast>(a_lo + k, a_hi + k, b + k, may_wrap + k, h32, n, sig + k); break;
     default: break;
   }
 }
 
 }  // namespace
 
-void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
-                   const uint32_t* h32, size_t n, uint32_t* sig) {
-  Kernel<true>(a_lo, a_hi, b, padded, h32, n, sig);
+void MinHashAvx512(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, const uint8_t* may_wrap,
+                   size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {
+  Kernel<true>(a_lo, a_hi, b, may_wrap, padded, h32, n, sig);
 }
 
 void MinHashAvx512Exact(const uint64_t* a_lo, const uint64_t* a_hi, const uint64_t* b, size_t padded,
                         const uint32_t* h32, size_t n, uint32_t* sig) {
-  Kernel<false>(a_lo, a_hi, b, padded, h32, n, sig);
+  Kernel<false>(a_lo, a_hi, b, nullptr, padded, h32, n, sig);
 }
 
 }  // namespace dedupdb::internal

@@ -119,12 +119,12 @@ TEST(MinHashKernel, SimdEqualsScalar) {
             perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), h.data(), n, exact.data());
         ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), exact.begin())) << "exact loop, K=" << k << " n=" << n;
         if (level == SimdLevel::kAvx512 && MinHashIfmaSupported()) {
-          // MinHashSignature ran the IFMA kernel; the 12-op kernel and the
+          // MinHashSignature ran the IFMA kernel; the 11-op kernel and the
           // IFMA exact loop alone too.
           std::vector<uint32_t> other(perms.padded());
-          internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.padded(), h.data(), n,
-                                  other.data());
-          ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), other.begin())) << "12-op loop, K=" << k;
+          internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.may_wrap(), perms.padded(),
+                                  h.data(), n, other.data());
+          ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), other.begin())) << "11-op loop, K=" << k;
           internal::MinHashAvx512IfmaExact(perms.a_top(), perms.a_bot(), perms.b_data(), perms.padded(), h.data(),
                                            n, other.data());
           ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), other.begin())) << "IFMA exact loop, K=" << k;
@@ -137,84 +137,152 @@ TEST(MinHashKernel, SimdEqualsScalar) {
   }
 }
 
+// Hand-built permutations (not from a seed) in every kernel's layout, with
+// their may-wrap flags.
+struct HandPerms {
+  std::vector<uint64_t> a, b, a_lo, a_hi, a_top, a_bot;
+  std::vector<uint8_t> wrap, no_wrap;
+  HandPerms(const std::vector<uint64_t>& as, const std::vector<uint64_t>& bs) : a(as), b(bs) {
+    for (uint64_t x : as) {
+      a_lo.push_back(x & 0x7FFFFFFFu), a_hi.push_back(x >> 31);
+      a_top.push_back(x >> 9), a_bot.push_back(x & 511);
+    }
+    for (size_t i = 0; i < as.size(); ++i) wrap.push_back(internal::PermutationMayWrap(as[i], bs[i]));
+    no_wrap.assign(as.size(), 0);
+  }
+};
+
+// Every SIMD kernel against the scalar one on hand-built permutations: with
+// the real flags all lanes must be equal; with the flags forced off (the
+// fast loop everywhere) the lanes whose permutation is not flagged must
+// still be equal. Returns the number of kernels compared.
+int CompareKernels(const HandPerms& p, const std::vector<uint32_t>& h, std::vector<uint32_t>* forced_ifma = nullptr) {
+  const size_t k = p.a.size();
+  std::vector<uint32_t> s(k), v(k);
+  internal::MinHashScalar(p.a_lo.data(), p.a_hi.data(), p.b.data(), k, h.data(), h.size(), s.data());
+  for (size_t i = 0; i < k; ++i) {
+    uint64_t best = 0xFFFFFFFFu;
+    for (uint32_t x : h) {
+      unsigned __int128 r = (static_cast<unsigned __int128>(p.a[i]) * x + p.b[i]) % kMersenne61;
+      best = std::min<uint64_t>(best, static_cast<uint64_t>(r) & 0xFFFFFFFFu);
+    }
+    EXPECT_EQ(s[i], best) << "scalar lane " << i;
+  }
+  int compared = 0;
+  auto check = [&](const char* name, const std::vector<uint8_t>& flags) {
+    for (size_t i = 0; i < k; ++i) {
+      if (&flags == &p.wrap || !p.wrap[i]) EXPECT_EQ(v[i], s[i]) << name << " lane " << i << (&flags == &p.wrap ? "" : " (fast loop forced)");
+    }
+  };
+  for (const auto* flags : {&p.wrap, &p.no_wrap}) {
+    if (DetectSimdLevel() >= SimdLevel::kAvx2) {
+      internal::MinHashAvx2(p.a_lo.data(), p.a_hi.data(), p.b.data(), flags->data(), k, h.data(), h.size(), v.data());
+      check("avx2", *flags);
+      ++compared;
+    }
+    if (DetectSimdLevel() >= SimdLevel::kAvx512) {
+      internal::MinHashAvx512(p.a_lo.data(), p.a_hi.data(), p.b.data(), flags->data(), k, h.data(), h.size(),
+                              v.data());
+      check("avx512", *flags);
+      ++compared;
+    }
+    if (MinHashIfmaSupported()) {
+      internal::MinHashAvx512Ifma(p.a_top.data(), p.a_bot.data(), p.b.data(), flags->data(), k, h.data(), h.size(),
+                                  v.data());
+      check("ifma", *flags);
+      if (flags == &p.no_wrap && forced_ifma != nullptr) *forced_ifma = v;
+      internal::MinHashAvx512IfmaExact(p.a_top.data(), p.a_bot.data(), p.b.data(), k, h.data(), h.size(), v.data());
+      check("ifma exact", p.wrap);
+      ++compared;
+    }
+  }
+  return compared;
+}
+
 TEST(MinHashKernel, ExtremePermutationConstants) {
   // Hand-built permutations hitting the largest a, b (< p) and h = 2^32-1,
   // where every reduction step carries.
-  std::vector<uint64_t> a_lo(8), a_hi(8), b(8);
-  const uint64_t as[8] = {kMersenne61 - 1, kMersenne61 - 2, 1, (1ull << 32) - 1, 1ull << 32, (1ull << 60) + 12345,
-                          kMersenne61 - (1ull << 32), 3};
-  const uint64_t bs[8] = {kMersenne61 - 1, 0, kMersenne61 - 1, 7, kMersenne61 - 5, 1ull << 60, 99, kMersenne61 - 2};
-  for (int i = 0; i < 8; ++i) a_lo[i] = as[i] & 0x7FFFFFFFu, a_hi[i] = as[i] >> 31, b[i] = bs[i];
-  std::vector<uint32_t> hs = {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 1, 0};
-  for (uint32_t h : hs) {
-    uint32_t s[8], v2[8], v5[8];
-    internal::MinHashScalar(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, s);
-    for (int i = 0; i < 8; ++i) {
-      unsigned __int128 v = (static_cast<unsigned __int128>(as[i]) * h + bs[i]) % kMersenne61;
-      EXPECT_EQ(s[i], static_cast<uint32_t>(static_cast<uint64_t>(v)));
+  const std::vector<uint64_t> as = {kMersenne61 - 1, kMersenne61 - 2, 1, (1ull << 32) - 1, 1ull << 32,
+                                    (1ull << 60) + 12345, kMersenne61 - (1ull << 32), 3,
+                                    kMersenne61 - 511, (1ull << 52) - 1, 511, 512, kMersenne61 - 512,
+                                    (1ull << 61) - (1ull << 9) - 2, 0x1555555555555555ull, 5};
+  const std::vector<uint64_t> bs = {kMersenne61 - 1, 0, kMersenne61 - 1, 7, kMersenne61 - 5, 1ull << 60, 99,
+                                    kMersenne61 - 2, kMersenne61 - 1, kMersenne61 - 1, 0, 1, kMersenne61 - 3,
+                                    12345, kMersenne61 - 8, 1ull << 40};
+  HandPerms p(as, bs);
+  for (uint32_t h : {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 1u, 0u}) CompareKernels(p, {h});
+  CompareKernels(p, {0xFFFFFFFFu, 0xFFFFFFFEu, 0x80000000u, 1u, 0u, 12345u});
+}
+
+TEST(MinHashKernel, PermutationMayWrapMatchesDivisibilityOracle) {
+  // For a < 2^28, a*h + b < 2p for every h < 2^32, so pi(h) <= 7 iff
+  // a*h + b = r or p + r for some r <= 7: a divisibility question, answered
+  // without the modular inverse PermutationMayWrap uses.
+  std::mt19937_64 rng(41);
+  int flagged = 0;
+  for (int t = 0; t < 4000; ++t) {
+    const uint64_t a = 1 + rng() % (t % 2 ? (1u << 28) - 1 : 1000);
+    uint64_t b;
+    if (t % 4 < 2) {  // planted: some h0 < 2^32 lands on p + r (or r)
+      const uint64_t h0 = rng() % (uint64_t{1} << 32), r = rng() % 8;
+      const uint64_t ah0 = a * h0;
+      b = ah0 <= r ? r - ah0 : (kMersenne61 + r - ah0 % kMersenne61) % kMersenne61;
+      if (t % 16 == 0) b = (b + 1 + rng() % 3) % kMersenne61;  // near miss
+    } else {
+      b = (rng() >> 3) % kMersenne61;
     }
-    if (DetectSimdLevel() >= SimdLevel::kAvx2) {
-      internal::MinHashAvx2(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, v2);
-      EXPECT_TRUE(std::equal(s, s + 8, v2)) << h;
+    bool oracle = false;
+    for (uint64_t r = 0; r <= 7; ++r) {
+      for (uint64_t target : {r, kMersenne61 + r}) {
+        if (target >= b && (target - b) % a == 0 && (target - b) / a <= 0xFFFFFFFFu) oracle = true;
+      }
     }
-    if (DetectSimdLevel() >= SimdLevel::kAvx512) {
-      internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 8, &h, 1, v5);
-      EXPECT_TRUE(std::equal(s, s + 8, v5)) << h;
-    }
-    if (MinHashIfmaSupported()) {
-      uint64_t a_top[8], a_bot[8];
-      for (int i = 0; i < 8; ++i) a_top[i] = as[i] >> 9, a_bot[i] = as[i] & 511;
-      internal::MinHashAvx512Ifma(a_top, a_bot, b.data(), 8, &h, 1, v5);
-      EXPECT_TRUE(std::equal(s, s + 8, v5)) << "ifma " << h;
-      internal::MinHashAvx512IfmaExact(a_top, a_bot, b.data(), 8, &h, 1, v5);
-      EXPECT_TRUE(std::equal(s, s + 8, v5)) << "ifma exact " << h;
-    }
+    ASSERT_EQ(internal::PermutationMayWrap(a, b), oracle) << "a=" << a << " b=" << b;
+    flagged += oracle;
   }
+  EXPECT_GT(flagged, 1000);
+  EXPECT_LT(flagged, 3000);
+  // Seeded permutations are almost never flagged (~2^-26 each): the fast
+  // loops run.
+  MinHashPermutations perms(256, 1);
+  int any = 0;
+  for (size_t k = 0; k < perms.padded(); ++k) any += perms.may_wrap()[k];
+  EXPECT_EQ(any, 0);
 }
 
 TEST(MinHashKernel, FastLoopFallbackAtFieldEdges) {
-  // The SIMD fast loops skip the "y >= p -> y - p" step and fall back to the
-  // exact loop when a lane may have needed it. Permutations a = 1 (and
-  // a = p - 1, i.e. -h) with b placed so that a*h + b lands on p - 1, p,
-  // p + 1 ... for one shingle h0 among random others: the fallback must
-  // trigger and the minima must equal the scalar path's.
+  // The SIMD fast loops skip the "y >= p -> y - p" step; permutations that
+  // could need it are flagged and run the exact loop. Permutations a = 1
+  // (and a = p - 1, i.e. -h) with b placed so that a*h + b lands on p - 4 ..
+  // p + 11 for one shingle h0 among random others: all are flagged, every
+  // kernel must equal the scalar path, and the fast loop forced onto them
+  // must get the a = 1, pi(h0) = 0 lane wrong (so the flags matter).
   std::mt19937_64 rng(23);
   int checked = 0;
   for (int round = 0; round < 40; ++round) {
     std::vector<uint32_t> h(1 + rng() % 60);
     for (auto& x : h) x = static_cast<uint32_t>(rng());
     const uint32_t h0 = h[rng() % h.size()];
-    std::vector<uint64_t> a_lo(32), a_hi(32), b(32);
+    std::vector<uint64_t> as(32), bs(32);
     for (int i = 0; i < 32; ++i) {
       const int delta = i % 16 - 4;  // a*h0 + b = p + delta
-      const uint64_t a = i < 16 ? 1 : kMersenne61 - 1;
+      as[i] = i < 16 ? 1 : kMersenne61 - 1;
       const uint64_t ah0 = i < 16 ? h0 : (h0 == 0 ? 0 : kMersenne61 - h0);  // a*h0 mod p
-      const uint64_t bb = (kMersenne61 + kMersenne61 + delta - ah0) % kMersenne61;
-      a_lo[i] = a & 0x7FFFFFFFu, a_hi[i] = a >> 31, b[i] = bb;
+      bs[i] = (kMersenne61 + kMersenne61 + delta - ah0) % kMersenne61;
     }
-    uint32_t s[32], v[32];
-    internal::MinHashScalar(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), s);
-    if (DetectSimdLevel() >= SimdLevel::kAvx2) {
-      internal::MinHashAvx2(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), v);
-      ASSERT_TRUE(std::equal(s, s + 32, v)) << "avx2 round " << round;
-      ++checked;
+    HandPerms p(as, bs);
+    for (int i = 0; i < 32; ++i) {
+      const int delta = i % 16 - 4;
+      if (delta >= 0 && delta <= 7) EXPECT_TRUE(p.wrap[i]) << i;  // pi(h0) = delta
     }
-    if (DetectSimdLevel() >= SimdLevel::kAvx512) {
-      internal::MinHashAvx512(a_lo.data(), a_hi.data(), b.data(), 32, h.data(), h.size(), v);
-      ASSERT_TRUE(std::equal(s, s + 32, v)) << "avx512 round " << round;
-    }
-    if (MinHashIfmaSupported()) {
-      uint64_t a_top[32], a_bot[32];
-      for (int i = 0; i < 32; ++i) {
-        const uint64_t a = (a_hi[i] << 31) | a_lo[i];
-        a_top[i] = a >> 9, a_bot[i] = a & 511;
-      }
-      internal::MinHashAvx512Ifma(a_top, a_bot, b.data(), 32, h.data(), h.size(), v);
-      ASSERT_TRUE(std::equal(s, s + 32, v)) << "ifma round " << round;
-    }
-    // delta = 0: pi(h0) = 0, the minimum; the fast loop alone would give
-    // low32(p) = 0xFFFFFFFF for the a = 1 lanes.
+    std::vector<uint32_t> forced;
+    checked += CompareKernels(p, h, &forced);
+    // delta = 0: pi(h0) = 0, the minimum; the fast loop alone gives
+    // low32(p) = 0xFFFFFFFF for h0 there.
+    std::vector<uint32_t> s(32);
+    internal::MinHashScalar(p.a_lo.data(), p.a_hi.data(), p.b.data(), 32, h.data(), h.size(), s.data());
     EXPECT_EQ(s[4], 0u);
+    if (!forced.empty()) EXPECT_NE(forced[4], 0u) << "fast loop forced onto a flagged permutation";
   }
   if (checked == 0) std::printf("note: no AVX2 on this CPU, fast loops not compared\n");
 }
