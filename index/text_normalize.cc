@@ -429,6 +429,65 @@ __attribute__((always_inline)) inline uint64_t ShortWordHash(uint64_t lo, uint64
   acc *= 0x165667919E3779F9ull;
   return acc ^ (acc >> 32);
 }
+// XXH3-64 (seed 0, default secret) of N little-endian u64s, 3 <= N <= 16
+// (17..128 bytes): XXH3_len_17to128_64b written out for whole words so that
+// an n-gram hash inlines without XXH3's length dispatch (same values; tested
+// against XXH3_64bits for every N).
+struct SecretWords {
+  uint64_t w[16];
+};
+const SecretWords kSecretWords = [] {
+  static_assert(std::endian::native == std::endian::little, "XXH3 reads its secret little-endian");
+  SecretWords s;
+  std::memcpy(s.w, XXH3_kSecret, sizeof s.w);
+  return s;
+}();
+__attribute__((always_inline)) inline uint64_t Mix16(uint64_t lo, uint64_t hi, size_t secret_word) {
+  const unsigned __int128 m = static_cast<unsigned __int128>(lo ^ kSecretWords.w[secret_word]) *
+                              (hi ^ kSecretWords.w[secret_word + 1]);
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+}
+template <size_t N>
+__attribute__((always_inline)) inline uint64_t HashWords17to128(const uint64_t* w) {
+  static_assert(N >= 3 && N <= 16);
+  uint64_t acc = N * 8 * 0x9E3779B185EBCA87ull;  // len * XXH_PRIME64_1
+  if constexpr (N > 4) {                          // len > 32
+    if constexpr (N > 8) {                        // len > 64
+      if constexpr (N > 12) {                     // len > 96
+        acc += Mix16(w[6], w[7], 12);             // input + 48, secret + 96
+        acc += Mix16(w[N - 8], w[N - 7], 14);     // input + len - 64, secret + 112
+      }
+      acc += Mix16(w[4], w[5], 8);
+      acc += Mix16(w[N - 6], w[N - 5], 10);
+    }
+    acc += Mix16(w[2], w[3], 4);
+    acc += Mix16(w[N - 4], w[N - 3], 6);
+  }
+  acc += Mix16(w[0], w[1], 0);
+  acc += Mix16(w[N - 2], w[N - 1], 2);
+  acc ^= acc >> 37;  // XXH3_avalanche
+  acc *= 0x165667919E3779F9ull;
+  return acc ^ (acc >> 32);
+}
+// out[i] = HashNgram(h + i, N) for i < count.
+template <size_t N>
+void NgramHashesN(const uint64_t* h, size_t count, uint64_t* out) {
+  for (size_t i = 0; i < count; ++i) out[i] = HashWords17to128<N>(h + i);
+}
+void NgramHashes(const uint64_t* h, size_t count, size_t n, uint64_t* out) {
+  switch (n) {
+#define DEDUPDB_NGRAM_CASE(N) \
+  case N: return NgramHashesN<N>(h, count, out);
+    DEDUPDB_NGRAM_CASE(3) DEDUPDB_NGRAM_CASE(4) DEDUPDB_NGRAM_CASE(5) DEDUPDB_NGRAM_CASE(6)
+    DEDUPDB_NGRAM_CASE(7) DEDUPDB_NGRAM_CASE(8) DEDUPDB_NGRAM_CASE(9) DEDUPDB_NGRAM_CASE(10)
+    DEDUPDB_NGRAM_CASE(11) DEDUPDB_NGRAM_CASE(12) DEDUPDB_NGRAM_CASE(13) DEDUPDB_NGRAM_CASE(14)
+    DEDUPDB_NGRAM_CASE(15) DEDUPDB_NGRAM_CASE(16)
+#undef DEDUPDB_NGRAM_CASE
+    default:
+      for (size_t i = 0; i < count; ++i) out[i] = XXH3_64bits(h + i, n * sizeof(uint64_t));
+  }
+}
+
 // Byte masks keeping the first len bytes of the low / high 8-byte half.
 struct ShortMasks {
   uint64_t lo[17], hi[17];
@@ -720,7 +779,9 @@ uint64_t HashWord(std::string_view normalized_word) { return HashWordSafe(normal
 
 uint64_t HashNgram(const uint64_t* word_hashes, size_t n) {
   static_assert(std::endian::native == std::endian::little, "hashes are little-endian u64s");
-  return XXH3_64bits(word_hashes, n * sizeof(uint64_t));
+  uint64_t h;
+  NgramHashes(word_hashes, 1, n, &h);
+  return h;
 }
 
 uint64_t HashWordNgram(const Word* words, size_t n) {
@@ -749,16 +810,19 @@ void ShingleHashes(std::string_view text, const ShingleOptions& options, std::ve
     return;
   }
   if (options.kind != ShingleKind::kWord) return;  // token shingles: TokenShingleHashes
-  std::vector<uint64_t> hashes;
+  // Word hashes into a per-thread buffer (no allocation per text), then the
+  // n-gram hashes in one tight loop.
+  thread_local std::vector<uint64_t> hashes;
+  hashes.clear();
   TokenizeAny(options.mode, text,
-              [&hashes](size_t, size_t, std::string_view w, auto... padded) { hashes.push_back(HashEmitted(w, padded...)); });
+              [](size_t, size_t, std::string_view w, auto... padded) { hashes.push_back(HashEmitted(w, padded...)); });
   if (hashes.empty()) return;
   if (hashes.size() < n) {
     out->push_back(HashNgram(hashes.data(), hashes.size()));
     return;
   }
-  out->reserve(hashes.size() - n + 1);
-  for (size_t i = 0; i + n <= hashes.size(); ++i) out->push_back(HashNgram(hashes.data() + i, n));
+  out->resize(hashes.size() - n + 1);
+  NgramHashes(hashes.data(), out->size(), n, out->data());
 }
 
 void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out) {

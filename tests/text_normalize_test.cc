@@ -234,6 +234,41 @@ TEST(TextNormalize, NgramHashesAreXxh3OfWordHashes) {
   EXPECT_NE(HashNgram(h, 2), HashNgram(h + 1, 2));
 }
 
+// HashNgram's inlined XXH3 (17..128 bytes written out per n) equals the
+// library's XXH3_64bits over the little-endian bytes for every n, on random
+// and extreme word hashes; ShingleHashes equals Tokenize + XXH3 per window.
+TEST(TextNormalize, NgramHashesEqualLibraryXxh3EveryN) {
+  std::mt19937_64 rng(77);
+  std::vector<uint64_t> h(40);
+  for (int round = 0; round < 200; ++round) {
+    for (auto& x : h) x = rng();
+    if (round % 5 == 0) h[round % 40] = 0, h[(round + 1) % 40] = ~uint64_t{0};
+    for (size_t n = 1; n <= 20; ++n) {
+      const size_t at = rng() % (h.size() - n + 1);
+      ASSERT_EQ(HashNgram(h.data() + at, n), XXH3_64bits(h.data() + at, n * 8)) << "n=" << n;
+    }
+  }
+  const std::string text =
+      "The quick brown fox jumps over the lazy dog; Über-große Straße, naïve café! 12 34 56 78 90 ab cd ef gh ij "
+      "kl mn op qr st uv wx yz and some more words to make twenty or so";
+  WordTokenizer tok;
+  std::vector<Word> words;
+  tok.Tokenize(text, &words);
+  ASSERT_GT(words.size(), 30u);
+  for (unsigned n : {1u, 2u, 3u, 5u, 8u, 13u, 16u, 17u, 25u}) {
+    ShingleOptions opt;
+    opt.n = n;
+    std::vector<uint64_t> got;
+    ShingleHashes(text, opt, &got);
+    ASSERT_EQ(got.size(), words.size() - n + 1) << n;
+    for (size_t i = 0; i < got.size(); ++i) {
+      std::vector<uint64_t> window;
+      for (size_t k = 0; k < n; ++k) window.push_back(words[i + k].hash);
+      ASSERT_EQ(got[i], XXH3_64bits(window.data(), n * 8)) << "n=" << n << " i=" << i;
+    }
+  }
+}
+
 // Word hashes equal the oracle at every length (the tokeniser hashes short
 // words from its padded buffer with two masked loads, HashWord copies them),
 // pinned values (computed by a separate Python implementation of the
