@@ -90,24 +90,33 @@ int Sig(const Args& a) {
   ShingleOptions opt;
   opt.n = a.ngram;
   MinHashPermutations perms(a.num_perm, 1);
-  // Phase 1: shingling alone.
+  // Phase 1: shingling alone (into one reused vector, as MinHasher does;
+  // best of 3), then the folded hashes of every doc for the kernel phases
+  // (not timed: allocating them is the benchmark's cost, not the library's).
   std::vector<std::vector<uint32_t>> folded(docs.size());
   std::vector<uint64_t> hashes;
-  uint64_t shingles = 0;
-  double t0 = Now();
+  uint64_t shingles = 0, hsink = 0;
+  double t_shingle = 1e30, t0 = 0;
+  for (int round = 0; round < 3; ++round) {
+    t0 = Now();
+    for (size_t i = 0; i < docs.size(); ++i) {
+      ShingleHashes(docs[i], opt, &hashes);
+      hsink += hashes.empty() ? 0 : hashes.back();
+    }
+    t_shingle = std::min(t_shingle, Now() - t0);
+  }
   for (size_t i = 0; i < docs.size(); ++i) {
     ShingleHashes(docs[i], opt, &hashes);
     folded[i].resize(hashes.size());
     for (size_t k = 0; k < hashes.size(); ++k) folded[i][k] = FoldShingleHash(hashes[k]);
     shingles += hashes.size();
   }
-  const double t_shingle = Now() - t0;
   JsonWriter w;
   w.BeginObject().Field("mode", "sig").Field("docs", static_cast<uint64_t>(docs.size()));
   w.Field("mb", bytes / 1e6).Field("shingles", shingles).Field("num_perm", a.num_perm);
   w.Field("shingle_mb_per_s", bytes / 1e6 / t_shingle);
   std::vector<uint32_t> sig(a.num_perm);
-  uint32_t sink = 0;
+  uint32_t sink = static_cast<uint32_t>(hsink);
   for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (level > DetectSimdLevel()) continue;
     // The scalar path is slow: time it on a prefix.

@@ -469,6 +469,10 @@ __attribute__((always_inline)) inline uint64_t HashWords17to128(const uint64_t* 
   acc *= 0x165667919E3779F9ull;
   return acc ^ (acc >> 32);
 }
+bool UseAvx512Ngrams() {
+  static const bool ok = DetectSimdLevel() >= SimdLevel::kAvx512;
+  return ok;
+}
 // out[i] = HashNgram(h + i, N) for i < count.
 template <size_t N>
 void NgramHashesN(const uint64_t* h, size_t count, uint64_t* out) {
@@ -822,7 +826,11 @@ void ShingleHashes(std::string_view text, const ShingleOptions& options, std::ve
     return;
   }
   out->resize(hashes.size() - n + 1);
-  NgramHashes(hashes.data(), out->size(), n, out->data());
+  size_t done = 0;
+  if (UseAvx512Ngrams()) {
+    done = text_internal::NgramHashesAvx512(hashes.data(), out->size(), n, kSecretWords.w, out->data());
+  }
+  NgramHashes(hashes.data() + done, out->size() - done, n, out->data() + done);
 }
 
 void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out) {
@@ -898,6 +906,8 @@ void TokenizeLmEvalBlocks(const char* text, size_t size, EmitFn emit, void* ctx,
                        [&](size_t b, size_t e, std::string_view w) { emit(ctx, b, e, w.data(), w.size()); },
                        allow_avx512 && UseAvx512Blocks());
 }
+
+const uint64_t* Xxh3SecretWords() { return kSecretWords.w; }
 
 void NormalizeBlocksWordsScalar(const uint8_t* text, size_t size, WordsBlocks* out) {
   const size_t nb = (size + 63) / 64;

@@ -171,4 +171,80 @@ void NormalizeBlocksWordsAvx512(const uint8_t* text, size_t size, WordsBlocks* o
   out->high[nb] = 0;
 }
 
+namespace {
+// XXH3_mul128_fold64 on 8 lanes: the 128-bit product from four 32 x 32-bit
+// products (XXH_mult64to128's portable form) for the high half, vpmullq for
+// the low half, folded with XOR.
+inline simde__m512i MulFold64(simde__m512i a, simde__m512i b) {
+  const simde__m512i m32 = simde_mm512_set1_epi64(0xFFFFFFFFll);
+  const simde__m512i a1 = simde_mm512_srli_epi64(a, 32), b1 = simde_mm512_srli_epi64(b, 32);
+  const simde__m512i lo_lo = simde_mm512_mul_epu32(a, b), hi_lo = simde_mm512_mul_epu32(a1, b);
+  const simde__m512i lo_hi = simde_mm512_mul_epu32(a, b1), hi_hi = simde_mm512_mul_epu32(a1, b1);
+  const simde__m512i cross = simde_mm512_add_epi64(
+      simde_mm512_add_epi64(simde_mm512_srli_epi64(lo_lo, 32), simde_mm512_and_si512(hi_lo, m32)), lo_hi);
+  const simde__m512i upper = simde_mm512_add_epi64(simde_mm512_add_epi64(hi_hi, simde_mm512_srli_epi64(hi_lo, 32)),
+                                                   simde_mm512_srli_epi64(cross, 32));
+  return simde_mm512_xor_si512(simde_mm512_mullo_epi64(a, b), upper);
+}
+
+// XXH3_len_17to128_64b over whole words (see HashWords17to128 in
+// text_normalize.cc), lanes = 8 consecutive windows.
+template <size_t N>
+size_t NgramHashesAvx512T(const uint64_t* h, size_t count, const uint64_t* secret, uint64_t* out) {
+  simde__m512i sec[16];
+  for (int k = 0; k < 16; ++k) sec[k] = simde_mm512_set1_epi64(static_cast<long long>(secret[k]));
+  const simde__m512i len_prime = simde_mm512_set1_epi64(static_cast<long long>(N * 8 * 0x9E3779B185EBCA87ull));
+  const simde__m512i prime_mx1 = simde_mm512_set1_epi64(static_cast<long long>(0x165667919E3779F9ull));
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    simde__m512i w[N];
+    for (size_t k = 0; k < N; ++k) w[k] = simde_mm512_loadu_si512(h + i + k);
+    simde__m512i acc = len_prime;
+    auto mix = [&](size_t word, size_t s) __attribute__((always_inline)) {
+      acc = simde_mm512_add_epi64(
+          acc, MulFold64(simde_mm512_xor_si512(w[word], sec[s]), simde_mm512_xor_si512(w[word + 1], sec[s + 1])));
+    };
+    if constexpr (N > 4) {
+      if constexpr (N > 8) {
+        if constexpr (N > 12) {
+          mix(6, 12);
+          mix(N - 8, 14);
+        }
+        mix(4, 8);
+        mix(N - 6, 10);
+      }
+      mix(2, 4);
+      mix(N - 4, 6);
+    }
+    mix(0, 0);
+    mix(N - 2, 2);
+    acc = simde_mm512_xor_si512(acc, simde_mm512_srli_epi64(acc, 37));  // XXH3_avalanche
+    acc = simde_mm512_mullo_epi64(acc, prime_mx1);
+    acc = simde_mm512_xor_si512(acc, simde_mm512_srli_epi64(acc, 32));
+    simde_mm512_storeu_si512(out + i, acc);
+  }
+  return i;
+}
+}  // namespace
+
+size_t NgramHashesAvx512(const uint64_t* h, size_t count, size_t n, const uint64_t* secret, uint64_t* out) {
+  switch (n) {
+    case 3: return NgramHashesAvx512T<3>(h, count, secret, out);
+    case 4: return NgramHashesAvx512T<4>(h, count, secret, out);
+    case 5: return NgramHashesAvx512T<5>(h, count, secret, out);
+    case 6: return NgramHashesAvx512T<6>(h, count, secret, out);
+    case 7: return NgramHashesAvx512T<7>(h, count, secret, out);
+    case 8: return NgramHashesAvx512T<8>(h, count, secret, out);
+    case 9: return NgramHashesAvx512T<9>(h, count, secret, out);
+    case 10: return NgramHashesAvx512T<10>(h, count, secret, out);
+    case 11: return NgramHashesAvx512T<11>(h, count, secret, out);
+    case 12: return NgramHashesAvx512T<12>(h, count, secret, out);
+    case 13: return NgramHashesAvx512T<13>(h, count, secret, out);
+    case 14: return NgramHashesAvx512T<14>(h, count, secret, out);
+    case 15: return NgramHashesAvx512T<15>(h, count, secret, out);
+    case 16: return NgramHashesAvx512T<16>(h, count, secret, out);
+    default: return 0;
+  }
+}
+
 }  // namespace dedupdb::text_internal

@@ -70,4 +70,13 @@ void NormalizeBlocksWordsAvx512(const uint8_t* text, size_t size, WordsBlocks* o
 void TokenizeWordsScalar(const char* text, size_t size, EmitFn emit, void* ctx);
 void TokenizeWordsBlocks(const char* text, size_t size, EmitFn emit, void* ctx, bool allow_avx512);
 
+// N-gram hashes (ShingleHashes' bulk loop), 8 windows per instruction:
+// out[i] = XXH3-64 of h[i .. i+n) as little-endian bytes (= HashNgram) for
+// 3 <= n <= 16, computed for the first count / 8 * 8 windows; returns how
+// many were done (0 for other n). secret = XXH3's default secret as 16
+// little-endian u64s. Call only if DetectSimdLevel() >= kAvx512.
+size_t NgramHashesAvx512(const uint64_t* h, size_t count, size_t n, const uint64_t* secret, uint64_t* out);
+// XXH3's default secret as 16 little-endian u64s (the `secret` above).
+const uint64_t* Xxh3SecretWords();
+
 }  // namespace dedupdb::text_internal

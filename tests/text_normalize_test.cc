@@ -248,6 +248,22 @@ TEST(TextNormalize, NgramHashesEqualLibraryXxh3EveryN) {
       ASSERT_EQ(HashNgram(h.data() + at, n), XXH3_64bits(h.data() + at, n * 8)) << "n=" << n;
     }
   }
+  // The AVX-512 bulk kernel alone (8 windows per instruction), every n and
+  // counts around its block size.
+  if (DetectSimdLevel() >= SimdLevel::kAvx512) {
+    std::vector<uint64_t> got(64, 0);
+    for (size_t n = 1; n <= 20; ++n) {
+      for (size_t count : {0ul, 1ul, 7ul, 8ul, 9ul, 16ul, 21ul}) {
+        if (count + n > h.size()) continue;
+        const size_t done = text_internal::NgramHashesAvx512(h.data(), count, n, text_internal::Xxh3SecretWords(),
+                                                             got.data());
+        ASSERT_EQ(done, n >= 3 && n <= 16 ? count / 8 * 8 : 0) << n;
+        for (size_t i = 0; i < done; ++i) ASSERT_EQ(got[i], XXH3_64bits(h.data() + i, n * 8)) << n << " " << i;
+      }
+    }
+  } else {
+    std::printf("note: no AVX-512, the bulk n-gram kernel is not compared\n");
+  }
   const std::string text =
       "The quick brown fox jumps over the lazy dog; Über-große Straße, naïve café! 12 34 56 78 90 ab cd ef gh ij "
       "kl mn op qr st uv wx yz and some more words to make twenty or so";
