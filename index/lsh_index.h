@@ -56,6 +56,10 @@ struct LshEntry {
 #pragma pack(pop)
 static_assert(sizeof(LshEntry) == 13);
 
+// Sorts bucket entries by (key, doc): the build's in-memory sort (a radix
+// sort on the keys' top bits; exposed for tests).
+void SortLshEntries(std::vector<LshEntry>* entries);
+
 // K-way merge of one band over runs: yields (key, absolute doc id) in key
 // order, docs ascending within a key (runs are disjoint doc ranges). Used by
 // compaction and by batch near-dedup.

@@ -91,6 +91,37 @@ void CheckIndex(const std::string& store_dir, size_t expect_runs) {
   }
 }
 
+// The build's bucket sort against std::sort (a total order, so one right
+// answer): uniform keys in doc order (the build's input), equal keys, a few
+// distinct keys, keys sharing their top 40 bits (the radix passes see them
+// all as one bucket: the insertion pass, then its std::sort fallback), and
+// docs out of order.
+TEST(LshIndex, SortLshEntriesMatchesStdSort) {
+  std::mt19937_64 rng(9);
+  const size_t big = test::Scaled(100000, 20000);
+  for (int shape = 0; shape < 5; ++shape) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{511}, size_t{512}, size_t{513}, size_t{3000}, big}) {
+      std::vector<LshEntry> v(n);
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t key = rng();
+        uint64_t doc = i;
+        if (shape == 1) key = 42;
+        if (shape == 2) key = (rng() % 7) << 61 | 5;
+        if (shape == 3) key = 0xABCDEF0123ull << 24 | (rng() & 0xFFFFFF);
+        if (shape == 4) doc = rng() % (uint64_t{1} << 40);
+        v[i] = LshEntry::Make(key, doc);
+      }
+      std::vector<LshEntry> want = v;
+      std::sort(want.begin(), want.end());
+      SortLshEntries(&v);
+      ASSERT_EQ(v.size(), want.size());
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(v[i].key == want[i].key && v[i].doc() == want[i].doc()) << "shape " << shape << " n " << n << " i " << i;
+      }
+    }
+  }
+}
+
 TEST(LshIndex, BuildIncrementalCompact) {
   if (!test::HaveSharedData("corpus/bbc_news.jsonl.zst")) GTEST_SKIP() << "../shared/data/corpus/bbc_news missing";
   test::TempDir tmp;
