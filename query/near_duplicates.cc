@@ -143,14 +143,33 @@ Status NearDedup(const DocStore& store, const LshIndex& index, const NearDedupOp
       bucket.clear();
       return Status::OK();
     };
-    LshBandMerger merger = index.MergeBand(j);
-    uint64_t key = 0, cur_key = 0, doc = 0;
-    while (merger.Next(&key, &doc)) {
-      if (!bucket.empty() && key != cur_key) DEDUPDB_RETURN_IF_ERROR(flush());
-      cur_key = key;
-      bucket.push_back(doc);
+    if (index.num_runs() == 1) {
+      // One run (a fresh or compacted index): the band is one sorted array;
+      // nearly all buckets hold one doc, so look only for equal neighbours.
+      const LshIndex::Run& run = index.run(0);
+      const LshEntry* e = run.Band(j);
+      const uint64_t n = run.entries_per_band;
+      for (uint64_t i = 0; i + 1 < n;) {
+        if (e[i].key != e[i + 1].key) {
+          ++i;
+          continue;
+        }
+        uint64_t k = i + 1;
+        while (k + 1 < n && e[k + 1].key == e[i].key) ++k;
+        for (uint64_t x = i; x <= k; ++x) bucket.push_back(run.info.first_doc + e[x].doc());
+        DEDUPDB_RETURN_IF_ERROR(flush());
+        i = k + 1;
+      }
+    } else {
+      LshBandMerger merger = index.MergeBand(j);
+      uint64_t key = 0, cur_key = 0, doc = 0;
+      while (merger.Next(&key, &doc)) {
+        if (!bucket.empty() && key != cur_key) DEDUPDB_RETURN_IF_ERROR(flush());
+        cur_key = key;
+        bucket.push_back(doc);
+      }
+      DEDUPDB_RETURN_IF_ERROR(flush());
     }
-    DEDUPDB_RETURN_IF_ERROR(flush());
     progress.Update(j + 1, result->pair_records, "pairs");
   }
   progress.Finish();
