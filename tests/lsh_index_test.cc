@@ -10,6 +10,7 @@
 
 #include "index/external_sort.h"
 #include "index/lsh_index.h"
+#include "query/near_duplicates.h"
 #include "storage/doc_store.h"
 #include "tests/lsh_fixture.h"
 #include "tests/test_util.h"
@@ -171,11 +172,39 @@ TEST(LshIndex, BuildIncrementalCompact) {
   const std::string old_bucket = tmp.Sub("store") + "/" + r.manifest.runs[0].bucket_path;
   ASSERT_TRUE(Env::Default()->FileExists(old_bucket));
 
+  // Batch near-dedup over the runs (band merger) and, after compaction, over
+  // the one run (sorted-array scan): the same pairs and removed docs.
+  auto dedup = [&](std::vector<std::pair<uint64_t, uint64_t>>* removed) -> NearDedupResult {
+    std::unique_ptr<DocStore> st;
+    std::unique_ptr<LshIndex> idx;
+    EXPECT_TRUE(DocStore::Open(store, &st).ok());
+    EXPECT_TRUE(LshIndex::Open(*st, "default", &idx).ok());
+    NearDedupOptions no;
+    no.threshold = 0.5;
+    no.tmp_dir = tmp.path();
+    no.on_removed = [removed](const RemovedDoc& d) {
+      removed->push_back({d.doc_id, d.kept});
+      return Status::OK();
+    };
+    NearDedupResult nr;
+    Status ds = NearDedup(*st, *idx, no, &nr);
+    EXPECT_TRUE(ds.ok()) << ds.ToString();
+    return nr;
+  };
+  std::vector<std::pair<uint64_t, uint64_t>> removed_runs, removed_one;
+  const NearDedupResult two_runs = dedup(&removed_runs);
+  EXPECT_GT(two_runs.candidate_pairs, n / 10);
+
   LshCompactReport cr;
   s = CompactLshIndex(store, "default", false, nullptr, &cr);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(cr.runs_before, 2u);
   CheckIndex(store, 1);
+  const NearDedupResult one_run = dedup(&removed_one);
+  EXPECT_EQ(one_run.candidate_pairs, two_runs.candidate_pairs);
+  EXPECT_EQ(one_run.pair_records, two_runs.pair_records);
+  EXPECT_EQ(removed_one, removed_runs);
+  EXPECT_GT(removed_one.size(), n / 20);
   EXPECT_FALSE(Env::Default()->FileExists(old_bucket)) << "retired run file still on disk";
 }
 
