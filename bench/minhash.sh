@@ -6,7 +6,10 @@
 #   bench/minhash.sh [section...]    sections: sig lsh planted corpus wiki (default: all)
 #
 # Env: BUILD (default build-mh), OUT (default /tmp/minhash_bench), N_SIG
-# (docs for the signature race, default 5000), N_LSH (default 100000).
+# (docs for the signature race, default 5000), N_LSH (default 100000),
+# BASE_BENCH (optional: a minhash_bench binary of an earlier commit, run in
+# the same alternated rounds of the sig and lsh sections for a side-by-side
+# ratio against the previous code).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-mh}
@@ -47,18 +50,28 @@ sig)
   # Signature throughput, one core, K=128, 5-word shingles, enwiki docs.
   F=$DATA/corpus/enwiki_extract.jsonl.zst
   # Three alternating rounds; the best round of each side is compared.
-  : > "$OUT/sig_ours.jsonl"; : > "$OUT/sig_ref.jsonl"
+  : > "$OUT/sig_ours.jsonl"; : > "$OUT/sig_ref.jsonl"; : > "$OUT/sig_base.jsonl"
   for round in 1 2 3; do
     $BENCH sig "$F" --limit "$N_SIG" | tee -a "$OUT/sig_ours.jsonl"
+    [ -n "${BASE_BENCH:-}" ] && "$BASE_BENCH" sig "$F" --limit "$N_SIG" | tee -a "$OUT/sig_base.jsonl"
     "${REFCMD[@]}" dedup "$F" --limit "$N_SIG" | tail -1 | tee -a "$OUT/sig_ref.jsonl"
   done
   $PY - "$OUT" <<'PY'
 import json, sys
 o = max((json.loads(l) for l in open(sys.argv[1] + "/sig_ours.jsonl")), key=lambda x: x["minhasher_mb_per_s"])
 r = max((json.loads(l) for l in open(sys.argv[1] + "/sig_ref.jsonl")), key=lambda x: x["signature_mb_per_s"])
-print("signatures: ours %.1f MB/s (%s, MinHasher end to end) vs reference %.2f MB/s -> %.0fx; kernel alone %.1f MB/s"
+print("signatures: ours %.1f MB/s (%s, MinHasher end to end) vs reference %.2f MB/s -> %.0fx; kernel alone %.1f MB/s, "
+      "shingling alone %.1f MB/s"
       % (o["minhasher_mb_per_s"], o["minhasher_level"], r["signature_mb_per_s"],
-         o["minhasher_mb_per_s"] / r["signature_mb_per_s"], o[o["minhasher_level"]]["kernel_mb_per_s"]))
+         o["minhasher_mb_per_s"] / r["signature_mb_per_s"], o[o["minhasher_level"]]["kernel_mb_per_s"],
+         o["shingle_mb_per_s"]))
+base = [json.loads(l) for l in open(sys.argv[1] + "/sig_base.jsonl")]
+if base:
+    b = max(base, key=lambda x: x["minhasher_mb_per_s"])
+    print("previous code (BASE_BENCH), same rounds: %.1f MB/s end to end, kernel %.1f MB/s -> ours %.2fx / %.2fx"
+          % (b["minhasher_mb_per_s"], b[b["minhasher_level"]]["kernel_mb_per_s"],
+             o["minhasher_mb_per_s"] / b["minhasher_mb_per_s"],
+             o[o["minhasher_level"]]["kernel_mb_per_s"] / b[b["minhasher_level"]]["kernel_mb_per_s"]))
 PY
   ;;
 lsh)
@@ -68,9 +81,10 @@ lsh)
   # Our insert + query phases take only ~30 ms of CPU per 100k docs, so one
   # busy neighbour can double them: three alternated rounds, the best round
   # of each side is compared (as for signatures).
-  : > "$OUT/lsh_ours_rounds.jsonl"; : > "$OUT/lsh_ref_rounds.jsonl"
+  : > "$OUT/lsh_ours_rounds.jsonl"; : > "$OUT/lsh_ref_rounds.jsonl"; : > "$OUT/lsh_base_rounds.jsonl"
   for round in 1 2 3; do
     rss lsh_ours $BENCH lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee -a "$OUT/lsh_ours_rounds.jsonl"
+    [ -n "${BASE_BENCH:-}" ] && "$BASE_BENCH" lsh "$F" --limit "$N_LSH" --memory 256M --tmp "$OUT" | tee -a "$OUT/lsh_base_rounds.jsonl"
     rss lsh_ref "${REFCMD[@]}" dedup "$F" --limit "$N_LSH" | tail -1 | tee -a "$OUT/lsh_ref_rounds.jsonl"
   done
   for side in ours ref; do
@@ -103,6 +117,15 @@ print("point queries on the 100k index (CPU): by doc id %.1f us, by text %.1f us
       % (o["query_by_doc_us"], o["query_by_text_us"]))
 print("candidates: ours %d pairs / removed %d; reference %d pairs / removed %d"
       % (o["candidate_pairs"], o["removed_docs"], r["candidate_pairs"], r["removed_docs"]))
+base = [json.loads(l) for l in open(d + "/lsh_base_rounds.jsonl")]
+if base:
+    b = max(base, key=lambda x: x["lsh_insert_query_docs_per_s"])
+    print("previous code (BASE_BENCH), same rounds: %.0f docs/s (bucket %.1f ms, dedup %.1f ms) -> %.0fx the reference; "
+          "ours %.2fx faster (bucket %.1f ms, dedup %.1f ms)"
+          % (b["lsh_insert_query_docs_per_s"], b["bucket_cpu_seconds"] * 1e3, b["dedup_cpu_seconds"] * 1e3,
+             b["lsh_insert_query_docs_per_s"] / r["lsh_insert_query_docs_per_s"],
+             o["lsh_insert_query_docs_per_s"] / b["lsh_insert_query_docs_per_s"],
+             o["bucket_cpu_seconds"] * 1e3, o["dedup_cpu_seconds"] * 1e3))
 PY
   ;;
 planted)
