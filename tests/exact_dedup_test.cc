@@ -279,6 +279,31 @@ TEST(ExactDedup, TokenSymbolsMatchOracle) {
   }
 }
 
+// Long k (> 256 bytes, past the 8-byte key heads, the 16-byte probe and
+// several cache lines): planted repeats that differ only ~300 bytes into a
+// window must not be joined, equal ones must be found across shards.
+TEST(ExactDedup, KeysLongerThanTheGatheredSlotMatchOracle) {
+  std::mt19937_64 rng(31);
+  Docs docs;
+  std::string base(900, 'a');
+  for (char& c : base) c = static_cast<char>('a' + rng() % 4);
+  for (int i = 0; i < 24; ++i) {
+    std::string d = base.substr(rng() % 200, 400 + rng() % 300);
+    // Point edits far into the copy: equal first 256+ bytes, different later.
+    if (i % 3 == 1 && d.size() > 330) d[300 + rng() % 30] = 'z';
+    docs.push_back(d);
+  }
+  for (uint64_t k : {257, 300, 380}) {
+    RangeList want = OracleSelf(docs, k, true);
+    ASSERT_FALSE(want.empty()) << k;
+    for (size_t shards : {1, 4}) {
+      RangeList got = RunSelf(docs, shards, true, 5, k, KeepPolicy::kFirst);
+      ASSERT_EQ(got, want) << "k=" << k << " shards=" << shards << "\n got  " << Describe(got) << "\n want "
+                           << Describe(want);
+    }
+  }
+}
+
 TEST(ExactDedup, SelfKeepNoneMatchesOracle) {
   std::mt19937_64 rng(7);
   Docs docs = RandomDocs(rng, 80, 150, 3);
