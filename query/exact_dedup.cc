@@ -166,6 +166,9 @@ class PositionSpiller {
     for (const std::string& p : paths_) env_->RemoveFile(p);
   }
   Status Add(uint64_t p) {
+    // The whole buffer at once (address space only until touched): growing
+    // by doubling would copy it log2(cap) times.
+    if (buf_.capacity() < cap_) buf_.reserve(cap_);
     buf_.push_back(p);
     if (buf_.size() >= cap_) return Spill();
     return Status::OK();
@@ -199,6 +202,8 @@ class PositionSpiller {
       if (!st.ok()) return st;
       sp->buf_.clear();
       sp->buf_.shrink_to_fit();
+      sp->tmp_.clear();
+      sp->tmp_.shrink_to_fit();
       for (const std::string& path : sp->paths_) {
         std::unique_ptr<EnvelopedFile> f;
         DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(sp->env_, path, FileKind::kGeneric, kRunVersion, &f));
@@ -273,8 +278,8 @@ class PositionSpiller {
         for (uint64_t v : buf_) tmp_[count[(v >> shift) & (kBuckets - 1)]++] = v;
         buf_.swap(tmp_);
       }
-      tmp_.clear();
-      tmp_.shrink_to_fit();
+      // tmp_ stays allocated for the next spill (it is within the budget):
+      // freeing it made every spill page-fault and zero it afresh.
     }
     buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
   }
