@@ -800,9 +800,10 @@ uint64_t HashWordNgram(const Word* words, size_t n) {
 }
 
 void ShingleHashes(std::string_view text, const ShingleOptions& options, std::vector<uint64_t>* out) {
-  out->clear();
   const size_t n = std::max(1u, options.n);
-  if (options.kind == ShingleKind::kChar) {
+  if (options.kind != ShingleKind::kWord) {
+    out->clear();
+    if (options.kind != ShingleKind::kChar) return;  // token shingles: TokenShingleHashes
     std::string norm = WordTokenizer(options.mode).Normalize(text);
     if (norm.empty()) return;
     if (norm.size() <= n) {
@@ -813,24 +814,29 @@ void ShingleHashes(std::string_view text, const ShingleOptions& options, std::ve
     for (size_t i = 0; i + n <= norm.size(); ++i) out->push_back(XXH3_64bits(norm.data() + i, n));
     return;
   }
-  if (options.kind != ShingleKind::kWord) return;  // token shingles: TokenShingleHashes
   // Word hashes into a per-thread buffer (no allocation per text), then the
   // n-gram hashes in one tight loop.
   thread_local std::vector<uint64_t> hashes;
   hashes.clear();
   TokenizeAny(options.mode, text,
               [](size_t, size_t, std::string_view w, auto... padded) { hashes.push_back(HashEmitted(w, padded...)); });
-  if (hashes.empty()) return;
-  if (hashes.size() < n) {
-    out->push_back(HashNgram(hashes.data(), hashes.size()));
+  if (hashes.empty()) {
+    out->clear();
     return;
   }
+  if (hashes.size() < n) {
+    out->assign(1, HashNgram(hashes.data(), hashes.size()));
+    return;
+  }
+  // Not cleared first: a reused vector zero-fills only its growth.
   out->resize(hashes.size() - n + 1);
   size_t done = 0;
   if (UseAvx512Ngrams()) {
     done = text_internal::NgramHashesAvx512(hashes.data(), out->size(), n, kSecretWords.w, out->data());
   }
   NgramHashes(hashes.data() + done, out->size() - done, n, out->data() + done);
+  // A book-sized text does not pin its word buffer (> 1 MiB) to the thread.
+  if (hashes.capacity() > (size_t{1} << 17)) std::vector<uint64_t>().swap(hashes);
 }
 
 void TokenShingleHashes(const uint32_t* tokens, size_t count, unsigned n, std::vector<uint64_t>* out) {
