@@ -17,10 +17,11 @@
 // across runs and machines).
 //
 // The kernel runs at the best SIMD level (storage/cpu_features.h): AVX-512
-// with IFMA when the CPU has it (index/minhash_ifma_avx512.cc, 9 ops per 8
-// permutations), else AVX-512 (index/minhash_avx512.cc, 12 ops), AVX2
-// (index/minhash_avx2.cc) or scalar (unsigned __int128 arithmetic); all give
-// bit-identical signatures.
+// with IFMA when the CPU has it (index/minhash_ifma_avx512.cc, 8 ops per 8
+// permutations per shingle), else AVX-512 (index/minhash_avx512.cc, 11 ops),
+// AVX2 (index/minhash_avx2.cc, 11 ops per 4) or scalar (unsigned __int128
+// arithmetic); all give bit-identical signatures (the SIMD fast loops rely on
+// MinHashPermutations::may_wrap(), see internal::PermutationMayWrap).
 #pragma once
 
 #include <cstddef>

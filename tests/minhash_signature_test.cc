@@ -83,10 +83,11 @@ TEST(MinHashKernel, IfmaModelMatchesInt128) {
         const uint64_t y = (s & kMersenne61) + (s >> 61);
         ASSERT_LE(y, kMersenne61 + 3);
         ASSERT_EQ(y >= kMersenne61 ? y - kMersenne61 : y, static_cast<uint64_t>(want));
-        // The fast loop's proof: y >= p only if the odd half it tracks,
-        // ~high32(s & p) + carry of the add, is <= 0xE0000001.
-        const uint64_t tracked = (((s & kMersenne61) ^ 0xFFFFFFFF00000000ull) + (s >> 61)) >> 32;
-        if (y >= kMersenne61) ASSERT_LE(tracked, 0xE0000001u);
+        // What the fast loop keeps: low32(s + (s >> 61)) == low32(y), which
+        // is pi(h) unless y >= p, i.e. pi(h) <= 3 (the may-wrap flags'
+        // premise, checked there for <= 7).
+        ASSERT_EQ(static_cast<uint32_t>(s + (s >> 61)), static_cast<uint32_t>(y));
+        if (y >= kMersenne61) ASSERT_LE(static_cast<uint64_t>(want), 3u);
         ++checked;
       }
     }
