@@ -129,10 +129,11 @@ int Sig(const Args& a) {
       b += docs[i].size();
     }
     double t = Now() - t0;
-    // SIMD levels: the kernel MinHashSignature runs, side by side with the
-    // exact loop (the 14/15-op kernel before the may-wrap flags) and, on
-    // AVX-512 with IFMA, the 11-op AVX-512 fast loop; alternated three
-    // times, best of each.
+    // SIMD levels: the kernel MinHashSignature runs (with IFMA: the 7-op loop
+    // and its unsafe-hash check), side by side with the exact loop (the
+    // 14/15-op kernel before the may-wrap flags) and, on AVX-512 with IFMA,
+    // the 11-op AVX-512 and the 8-op IFMA fast loops; alternated three times,
+    // best of each.
     using KernelFn = void (*)(const MinHashPermutations&, const uint32_t*, size_t, uint32_t*);
     std::vector<std::pair<const char*, KernelFn>> others;
     if (level == SimdLevel::kAvx2) {
@@ -150,6 +151,11 @@ int Sig(const Args& a) {
                                                            size_t m, uint32_t* out) {
                             internal::MinHashAvx512(p.a_lo(), p.a_hi(), p.b_data(), p.may_wrap(), p.padded(), h, m,
                                                     out);
+                          }});
+        others.push_back({"ifma_8op_kernel_mb_per_s", [](const MinHashPermutations& p, const uint32_t* h, size_t m,
+                                                        uint32_t* out) {
+                            internal::MinHashAvx512Ifma(p.a_top(), p.a_bot(), p.b_data(), p.may_wrap(), p.padded(), h,
+                                                        m, out);
                           }});
       }
     }

@@ -44,6 +44,8 @@ inline uint32_t FoldShingleHash(uint64_t h) { return static_cast<uint32_t>(h) ^ 
 class MinHashPermutations {
  public:
   MinHashPermutations(unsigned num_perm, uint64_t seed);
+  // Explicit permutations (0 < a[k] < p, b[k] < p; tests), seed() = 0.
+  MinHashPermutations(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
   unsigned num_perm() const { return num_perm_; }
   uint64_t seed() const { return seed_; }
   size_t padded() const { return a_lo_.size(); }
@@ -58,12 +60,23 @@ class MinHashPermutations {
   // loops skip the final "y >= p ? y - p" step, which only such a
   // permutation can need; a block containing one runs the exact loop.
   const uint8_t* may_wrap() const { return may_wrap_.data(); }
+  // The 7-op IFMA loop (index/minhash_ifma_avx512.cc): (a_top mod 2^43) << 9.
+  const uint64_t* a_top43() const { return a_top43_.data(); }
+  // True if some h32[i] is one of the hashes for which the 7-op IFMA loop's
+  // single fold can be wrong for some permutation (internal::
+  // SevenOpUnsafeHashes; ~8 per permutation, found at construction when the
+  // CPU has IFMA): such a text takes the 8-op loop. A 2^20-bit filter first.
+  bool NeedsEightOpLoop(const uint32_t* h32, size_t n) const;
 
  private:
   unsigned num_perm_;
   uint64_t seed_;
-  std::vector<uint64_t> a_lo_, a_hi_, b_, a_top_, a_bot_;
+  std::vector<uint64_t> a_lo_, a_hi_, b_, a_top_, a_bot_, a_top43_;
   std::vector<uint8_t> may_wrap_;
+  std::vector<uint32_t> unsafe_;        // sorted distinct
+  std::vector<uint64_t> unsafe_filter_;  // bit h >> 12
+
+  void Init(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 };
 
 // True if the CPU has AVX-512 IFMA (and F/BW/VL/DQ): MinHashSignature at
@@ -117,6 +130,14 @@ namespace internal {
 // step (probability ~2^-26 per permutation); such permutations run the
 // exact loop.
 bool PermutationMayWrap(uint64_t a, uint64_t b);
+// Smallest x >= 0 with (a*x + b) mod m in [lo, hi] (a, b < m <= 2^62,
+// lo <= hi < m), or -1 if there is none: a Euclid-like recursion, O(log m).
+int64_t FirstInModRange(uint64_t a, uint64_t b, uint64_t m, uint64_t lo, uint64_t hi);
+// The 7-op IFMA loop computes low32(x) + floor(x / 2^61) for x = a*h + b,
+// which is low32(pi(h)) unless (x mod 2^61) + floor(x / 2^61) >= p; as
+// floor(x / 2^61) <= 2^32 that needs x mod 2^61 >= 2^61 - 2^32 - 1. Appends
+// every h < 2^32 with that property (about 8 per permutation), ascending.
+void SevenOpUnsafeHashes(uint64_t a, uint64_t b, std::vector<uint32_t>* out);
 inline bool AnyMayWrap(const uint8_t* may_wrap, size_t n) {
   uint8_t any = 0;
   for (size_t i = 0; i < n; ++i) any |= may_wrap[i];
@@ -143,6 +164,10 @@ void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint6
                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
 void MinHashAvx512IfmaExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
                             const uint32_t* h32, size_t n, uint32_t* sig);
+// The 7-op IFMA loop: exact only if no h32[i] is in SevenOpUnsafeHashes of
+// any of the permutations (MinHashPermutations::NeedsEightOpLoop).
+void MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
 
 // Scalar model of the IFMA kernel's per-lane arithmetic before its final
 // fold (index/minhash_ifma_avx512.cc): s == a*h + b (mod p), s < 2^63, from

@@ -156,7 +156,47 @@ void Kernel(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, con
   }
 }
 
+// The 7-op loop: with h9 = h << 9 and a_top43 = (a_top mod 2^43) << 9,
+//   T = b + a_bot h + low52(a_top43 h) = b + a_bot h + (a_top h 2^9 mod 2^52)   (< 2^62)
+//   G = floor(a_top h9 / 2^52), so x = a h + b = G 2^52 + T and
+//   q = floor(x / 2^61) = (G + (T >> 52)) >> 9 = vpmadd52huq(T >> 52, a_top, h9) >> 9
+//   y = T + q: low32(y) = low32(x) + q = low32(pi(h)) unless (x mod 2^61) + q >= p
+// (the caller ruled that out: MinHashPermutations::NeedsEightOpLoop).
+// 2 + 1 + 1 + 1 + 1 + 1 = 7 ops (two vpmadd52luq, a shift, vpmadd52huq, a
+// shift, an add, the min) and one shift per shingle for h9.
+template <int V>
+void Block7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+            const uint32_t* h32, size_t n, uint32_t* sig) {
+  simde__m512i acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = simde_mm512_set1_epi64(-1);
+  for (size_t i = 0; i < n; ++i) {
+    const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
+    const simde__m512i h9 = simde_mm512_slli_epi64(h, 9);
+    for (int v = 0; v < V; ++v) {
+      simde__m512i t = Madd52Lo(simde_mm512_loadu_si512(b + 8 * v), simde_mm512_loadu_si512(a_bot + 8 * v), h);
+      t = Madd52Lo(t, simde_mm512_loadu_si512(a_top43 + 8 * v), h);
+      const simde__m512i g = Madd52Hi(simde_mm512_srli_epi64(t, 52), simde_mm512_loadu_si512(a_top + 8 * v), h9);
+      acc[v] = simde_mm512_min_epu32(acc[v], simde_mm512_add_epi64(t, simde_mm512_srli_epi64(g, 9)));
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
+  }
+}
+
 }  // namespace
+
+void MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {
+  size_t k = 0;
+  for (; k + 32 <= padded; k += 32) Block7<4>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k);
+  switch ((padded - k) / 8) {
+    case 3: Block7<3>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
+    case 2: Block7<2>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
+    case 1: Block7<1>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
+    default: break;
+  }
+}
 
 void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint8_t* may_wrap,
                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {

@@ -251,6 +251,127 @@ TEST(MinHashKernel, PermutationMayWrapMatchesDivisibilityOracle) {
   EXPECT_EQ(any, 0);
 }
 
+// The modular-range solver against brute force (solutions repeat with
+// period m / gcd(a, m) <= m, so [0, m) decides).
+TEST(MinHashKernel, FirstInModRangeMatchesBruteForce) {
+  std::mt19937_64 rng(57);
+  for (int t = 0; t < 3000; ++t) {
+    const uint64_t m = t % 10 == 0 ? uint64_t{1} << (1 + rng() % 11) : 2 + rng() % 2000;
+    const uint64_t a = rng() % m, b = rng() % m;
+    uint64_t lo = rng() % m, hi = rng() % m;
+    if (t % 3 == 0) hi = std::min(m - 1, lo + rng() % 4);  // narrow ranges: few solutions
+    if (lo > hi) std::swap(lo, hi);
+    int64_t want = -1;
+    for (uint64_t x = 0; x < m; ++x) {
+      const uint64_t v = (a * x + b) % m;
+      if (v >= lo && v <= hi) {
+        want = static_cast<int64_t>(x);
+        break;
+      }
+    }
+    ASSERT_EQ(internal::FirstInModRange(a, b, m, lo, hi), want) << "a=" << a << " b=" << b << " m=" << m << " [" << lo
+                                                                 << ", " << hi << "]";
+  }
+}
+
+// SevenOpUnsafeHashes: exactly the h < 2^32 with (a h + b) mod 2^61 >=
+// 2^61 - 2^32 - 1. For a < 2^20, a h + b < 2^62, so those h form at most two
+// intervals computed by division (an independent oracle); for large a, a
+// planted h0 must be found and every reported h must qualify.
+TEST(MinHashKernel, SevenOpUnsafeHashesOracle) {
+  const uint64_t M = uint64_t{1} << 61, lo = M - (uint64_t{1} << 32) - 1;
+  std::mt19937_64 rng(61);
+  size_t found = 0;
+  for (int t = 0; t < 300; ++t) {
+    const uint64_t a = 1 + rng() % ((uint64_t{1} << 20) - 1);
+    // Bias b towards the edge so that the intervals are hit.
+    const uint64_t b = t % 2 ? (rng() >> 3) % kMersenne61 : M - 1 - a * (rng() % (uint64_t{1} << 32)) - rng() % (uint64_t{1} << 33);
+    if (b >= kMersenne61) continue;
+    std::vector<uint32_t> want;
+    for (uint64_t base : {uint64_t{0}, M}) {  // a h + b in [base + lo, base + M)
+      const uint64_t x0 = base + lo, x1 = base + M - 1;
+      if (x1 < b) continue;
+      const uint64_t h_lo = x0 <= b ? 0 : (x0 - b + a - 1) / a, h_hi = (x1 - b) / a;
+      for (uint64_t h = h_lo; h <= h_hi && h <= 0xFFFFFFFFu; ++h) want.push_back(static_cast<uint32_t>(h));
+    }
+    std::vector<uint32_t> got;
+    internal::SevenOpUnsafeHashes(a, b, &got);
+    ASSERT_EQ(got, want) << "a=" << a << " b=" << b;
+    found += got.size();
+  }
+  EXPECT_GT(found, 100u);
+  size_t planted = 0, reported = 0;
+  for (int t = 0; t < 2000; ++t) {
+    const uint64_t a = 1 + (rng() >> 3) % (kMersenne61 - 1);
+    const uint64_t h0 = rng() % (uint64_t{1} << 32), r0 = lo + rng() % (M - lo);
+    const uint64_t b = static_cast<uint64_t>((static_cast<unsigned __int128>(M) * 2 + r0 -
+                                              (static_cast<unsigned __int128>(a) * h0) % M) % M);
+    if (b >= kMersenne61) continue;
+    std::vector<uint32_t> got;
+    internal::SevenOpUnsafeHashes(a, b, &got);
+    ASSERT_TRUE(std::binary_search(got.begin(), got.end(), static_cast<uint32_t>(h0))) << "a=" << a << " h0=" << h0;
+    for (uint32_t h : got) {
+      ASSERT_GE(static_cast<uint64_t>((static_cast<unsigned __int128>(a) * h + b) % M), lo) << h;
+    }
+    ++planted;
+    reported += got.size();
+  }
+  // ~8 per permutation on average (2^32 * 2^32 / 2^61), more for a with
+  // small multiples near 2^61 (runs of consecutive h).
+  EXPECT_GT(reported, 4 * planted);
+  EXPECT_LT(reported, 20 * planted);
+}
+
+// The 7-op IFMA loop: equal to the scalar path when the permutations' unsafe
+// hashes are absent; a planted unsafe hash (x mod 2^61 = 2^61 - 1 with
+// floor(x / 2^61) >= 1) makes the forced 7-op loop wrong, and
+// MinHashSignature must notice it and stay exact.
+TEST(MinHashKernel, SevenOpLoopAndItsCheck) {
+  if (!MinHashIfmaSupported()) GTEST_SKIP() << "no AVX-512 IFMA on this CPU";
+  std::mt19937_64 rng(67);
+  MinHashPermutations seeded(128, 5);
+  std::vector<uint32_t> scalar(128), simd(128);
+  for (int t = 0; t < 200; ++t) {
+    std::vector<uint32_t> h(1 + rng() % 500);
+    for (auto& x : h) x = static_cast<uint32_t>(rng());
+    if (t % 7 == 0) h[0] = 0xFFFFFFFFu, h[h.size() / 2] = 0;
+    ASSERT_FALSE(seeded.NeedsEightOpLoop(h.data(), h.size()));
+    MinHashSignature(seeded, h.data(), h.size(), scalar.data(), SimdLevel::kScalar);
+    internal::MinHashAvx512Ifma7(seeded.a_top(), seeded.a_top43(), seeded.a_bot(), seeded.b_data(), 128, h.data(),
+                                 h.size(), simd.data());
+    ASSERT_EQ(simd, scalar) << t;
+  }
+  const uint64_t M = uint64_t{1} << 61;
+  int wrong = 0;
+  for (int t = 0; t < 50; ++t) {
+    std::vector<uint64_t> as(16), bs(16);
+    const uint32_t h0 = 4 + static_cast<uint32_t>(rng() % 0xFFFFFF00u);
+    for (int k = 0; k < 16; ++k) {
+      do {
+        as[k] = (uint64_t{1} << 59) + (rng() >> 4) % (kMersenne61 - (uint64_t{1} << 59));
+        // x = a h0 + b with x mod 2^61 = 2^61 - 1 and floor(x / 2^61) >= 1.
+        bs[k] = static_cast<uint64_t>((static_cast<unsigned __int128>(M) + M - 1 -
+                                       (static_cast<unsigned __int128>(as[k]) * h0) % M) % M);
+      } while (bs[k] >= kMersenne61);
+    }
+    MinHashPermutations perms(as, bs);
+    ASSERT_TRUE(perms.NeedsEightOpLoop(&h0, 1));
+    std::vector<uint32_t> hs = {static_cast<uint32_t>(rng()), h0, static_cast<uint32_t>(rng())};
+    std::vector<uint32_t> s16(16), v16(16), forced(16);
+    MinHashSignature(perms, hs.data() + 1, 1, s16.data(), SimdLevel::kScalar);
+    MinHashSignature(perms, hs.data() + 1, 1, v16.data(), SimdLevel::kAvx512);
+    ASSERT_EQ(v16, s16);
+    MinHashSignature(perms, hs.data(), 3, s16.data(), SimdLevel::kScalar);
+    MinHashSignature(perms, hs.data(), 3, v16.data(), SimdLevel::kAvx512);
+    ASSERT_EQ(v16, s16);
+    internal::MinHashAvx512Ifma7(perms.a_top(), perms.a_top43(), perms.a_bot(), perms.b_data(), 16, hs.data() + 1, 1,
+                                 forced.data());
+    MinHashSignature(perms, hs.data() + 1, 1, s16.data(), SimdLevel::kScalar);
+    for (int k = 0; k < 16; ++k) wrong += forced[k] != s16[k];
+  }
+  EXPECT_EQ(wrong, 50 * 16) << "the 7-op loop alone should get every planted lane wrong";
+}
+
 TEST(MinHashKernel, FastLoopFallbackAtFieldEdges) {
   // The SIMD fast loops skip the "y >= p -> y - p" step; permutations that
   // could need it are flagged and run the exact loop. Permutations a = 1
