@@ -161,10 +161,15 @@ void MinHashSignature(const MinHashPermutations& perms, const uint32_t* h32, siz
     heap.resize(padded);
     out = heap.data();
   }
-  if (level >= SimdLevel::kAvx512 && MinHashIfmaSupported() && !perms.NeedsEightOpLoop(h32, n)) {
-    internal::MinHashAvx512Ifma7(perms.a_top(), perms.a_top43(), perms.a_bot(), perms.b_data(), padded, h32, n, out);
-  } else if (level >= SimdLevel::kAvx512 && MinHashIfmaSupported()) {
-    internal::MinHashAvx512Ifma(perms.a_top(), perms.a_bot(), perms.b_data(), perms.may_wrap(), padded, h32, n, out);
+  if (level >= SimdLevel::kAvx512 && MinHashIfmaSupported()) {
+    // The 7-op loop; in the rare text with a hash that passes its filter and
+    // is one of the unsafe ones, again with the 8-op loop.
+    if (!internal::MinHashAvx512Ifma7(perms.a_top(), perms.a_top43(), perms.a_bot(), perms.b_data(), padded, h32, n,
+                                      out, perms.unsafe_filter()) &&
+        perms.NeedsEightOpLoop(h32, n)) {
+      internal::MinHashAvx512Ifma(perms.a_top(), perms.a_bot(), perms.b_data(), perms.may_wrap(), padded, h32, n,
+                                  out);
+    }
   } else if (level >= SimdLevel::kAvx512) {
     internal::MinHashAvx512(perms.a_lo(), perms.a_hi(), perms.b_data(), perms.may_wrap(), padded, h32, n, out);
   } else if (level >= SimdLevel::kAvx2) {

@@ -67,6 +67,8 @@ class MinHashPermutations {
   // SevenOpUnsafeHashes; ~8 per permutation, found at construction when the
   // CPU has IFMA): such a text takes the 8-op loop. A 2^20-bit filter first.
   bool NeedsEightOpLoop(const uint32_t* h32, size_t n) const;
+  // The 2^20-bit filter of those hashes (bit h >> 12; empty without IFMA).
+  const uint64_t* unsafe_filter() const { return unsafe_filter_.data(); }
 
  private:
   unsigned num_perm_;
@@ -165,9 +167,14 @@ void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint6
 void MinHashAvx512IfmaExact(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, size_t padded,
                             const uint32_t* h32, size_t n, uint32_t* sig);
 // The 7-op IFMA loop: exact only if no h32[i] is in SevenOpUnsafeHashes of
-// any of the permutations (MinHashPermutations::NeedsEightOpLoop).
-void MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
-                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
+// any of the permutations. With `filter` (MinHashPermutations::
+// unsafe_filter()) its first block also tests every hash against that
+// superset on the scalar ports and returns false if one may be unsafe (the
+// caller then asks NeedsEightOpLoop); the Unchecked form does not look.
+bool MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig, const uint64_t* filter);
+void MinHashAvx512Ifma7Unchecked(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot,
+                                 const uint64_t* b, size_t padded, const uint32_t* h32, size_t n, uint32_t* sig);
 
 // Scalar model of the IFMA kernel's per-lane arithmetic before its final
 // fold (index/minhash_ifma_avx512.cc): s == a*h + b (mod p), s < 2^63, from

@@ -25,6 +25,8 @@
 #endif
 #include <simde/x86/avx512.h>
 
+#include <algorithm>
+
 #include "index/minhash.h"
 
 namespace dedupdb {
@@ -164,12 +166,16 @@ void Kernel(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, con
 // (the caller ruled that out: MinHashPermutations::NeedsEightOpLoop).
 // 2 + 1 + 1 + 1 + 1 + 1 = 7 ops (two vpmadd52luq, a shift, vpmadd52huq, a
 // shift, an add, the min) and one shift per shingle for h9.
-template <int V>
+// With kFilter, also ORs each hash's bit of `filter` (2^20 bits, bit h >> 12)
+// into *any on the scalar ports, which the vector loop leaves idle.
+template <int V, bool kFilter>
 void Block7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
-            const uint32_t* h32, size_t n, uint32_t* sig) {
+            const uint32_t* h32, size_t n, uint32_t* sig, const uint64_t* filter, uint64_t* any) {
   simde__m512i acc[V];
   for (int v = 0; v < V; ++v) acc[v] = simde_mm512_set1_epi64(-1);
+  uint64_t seen = 0;
   for (size_t i = 0; i < n; ++i) {
+    if constexpr (kFilter) seen |= filter[h32[i] >> 18] >> ((h32[i] >> 12) & 63);
     const simde__m512i h = simde_mm512_set1_epi64(static_cast<long long>(h32[i]));
     const simde__m512i h9 = simde_mm512_slli_epi64(h, 9);
     for (int v = 0; v < V; ++v) {
@@ -182,20 +188,40 @@ void Block7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bo
   for (int v = 0; v < V; ++v) {
     simde_mm256_storeu_si256(reinterpret_cast<simde__m256i*>(sig + 8 * v), simde_mm512_cvtepi64_epi32(acc[v]));
   }
+  if constexpr (kFilter) *any |= seen & 1;
 }
 
 }  // namespace
 
-void MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
-                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {
+bool MinHashAvx512Ifma7(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+                        size_t padded, const uint32_t* h32, size_t n, uint32_t* sig, const uint64_t* filter) {
+  uint64_t any = 0;
   size_t k = 0;
-  for (; k + 32 <= padded; k += 32) Block7<4>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k);
+  if (filter != nullptr) {  // the first block also runs the filter
+    switch (std::min<size_t>(padded / 8, 4)) {
+      case 4: Block7<4, true>(a_top, a_top43, a_bot, b, h32, n, sig, filter, &any); break;
+      case 3: Block7<3, true>(a_top, a_top43, a_bot, b, h32, n, sig, filter, &any); break;
+      case 2: Block7<2, true>(a_top, a_top43, a_bot, b, h32, n, sig, filter, &any); break;
+      case 1: Block7<1, true>(a_top, a_top43, a_bot, b, h32, n, sig, filter, &any); break;
+      default: break;
+    }
+    k = std::min<size_t>(padded, 32);
+  }
+  for (; k + 32 <= padded; k += 32) {
+    Block7<4, false>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k, nullptr, nullptr);
+  }
   switch ((padded - k) / 8) {
-    case 3: Block7<3>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
-    case 2: Block7<2>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
-    case 1: Block7<1>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k); break;
+    case 3: Block7<3, false>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k, nullptr, nullptr); break;
+    case 2: Block7<2, false>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k, nullptr, nullptr); break;
+    case 1: Block7<1, false>(a_top + k, a_top43 + k, a_bot + k, b + k, h32, n, sig + k, nullptr, nullptr); break;
     default: break;
   }
+  return any == 0;
+}
+
+void MinHashAvx512Ifma7Unchecked(const uint64_t* a_top, const uint64_t* a_top43, const uint64_t* a_bot, const uint64_t* b,
+                                 size_t padded, const uint32_t* h32, size_t n, uint32_t* sig) {
+  MinHashAvx512Ifma7(a_top, a_top43, a_bot, b, padded, h32, n, sig, nullptr);
 }
 
 void MinHashAvx512Ifma(const uint64_t* a_top, const uint64_t* a_bot, const uint64_t* b, const uint8_t* may_wrap,

@@ -337,8 +337,8 @@ TEST(MinHashKernel, SevenOpLoopAndItsCheck) {
     if (t % 7 == 0) h[0] = 0xFFFFFFFFu, h[h.size() / 2] = 0;
     ASSERT_FALSE(seeded.NeedsEightOpLoop(h.data(), h.size()));
     MinHashSignature(seeded, h.data(), h.size(), scalar.data(), SimdLevel::kScalar);
-    internal::MinHashAvx512Ifma7(seeded.a_top(), seeded.a_top43(), seeded.a_bot(), seeded.b_data(), 128, h.data(),
-                                 h.size(), simd.data());
+    internal::MinHashAvx512Ifma7Unchecked(seeded.a_top(), seeded.a_top43(), seeded.a_bot(), seeded.b_data(), 128,
+                                          h.data(), h.size(), simd.data());
     ASSERT_EQ(simd, scalar) << t;
   }
   const uint64_t M = uint64_t{1} << 61;
@@ -364,8 +364,8 @@ TEST(MinHashKernel, SevenOpLoopAndItsCheck) {
     MinHashSignature(perms, hs.data(), 3, s16.data(), SimdLevel::kScalar);
     MinHashSignature(perms, hs.data(), 3, v16.data(), SimdLevel::kAvx512);
     ASSERT_EQ(v16, s16);
-    internal::MinHashAvx512Ifma7(perms.a_top(), perms.a_top43(), perms.a_bot(), perms.b_data(), 16, hs.data() + 1, 1,
-                                 forced.data());
+    internal::MinHashAvx512Ifma7Unchecked(perms.a_top(), perms.a_top43(), perms.a_bot(), perms.b_data(), 16,
+                                          hs.data() + 1, 1, forced.data());
     MinHashSignature(perms, hs.data() + 1, 1, s16.data(), SimdLevel::kScalar);
     for (int k = 0; k < 16; ++k) wrong += forced[k] != s16[k];
   }
