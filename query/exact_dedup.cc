@@ -6,13 +6,12 @@
 #include <cstring>
 #include <atomic>
 #include <memory>
-#include <queue>
 #include <thread>
 
 #include <sys/mman.h>
 
+#include "query/position_spiller.h"
 #include "storage/coding.h"
-#include "storage/file_format.h"
 #include "storage/progress.h"
 
 namespace dedupdb {
@@ -150,170 +149,6 @@ bool HasSeparator(const uint8_t* p, uint64_t bytes, const CorpusCtx& c) {
   }
   return false;
 }
-
-// Sorted positions with bounded memory: a buffer that is sorted and written
-// to a run file when full. A run stores maximal intervals of consecutive
-// positions as varint pairs (gap from the previous interval's end, length):
-// repeated passages make long intervals (k-windows at every byte), so a run
-// is a small fraction of 8 bytes per position. MergeIntervals() streams the
-// union of the runs of several spillers in position order.
-class PositionSpiller {
- public:
-  PositionSpiller(Env* env, std::string dir, std::string prefix, uint64_t memory_bytes)
-      : env_(env), dir_(std::move(dir)), prefix_(std::move(prefix)),
-        cap_(std::max<uint64_t>(memory_bytes / 16, 1024)) {}  // + radix scratch
-  ~PositionSpiller() {
-    for (const std::string& p : paths_) env_->RemoveFile(p);
-  }
-  Status Add(uint64_t p) {
-    // The whole buffer at once (address space only until touched): growing
-    // by doubling would copy it log2(cap) times.
-    if (buf_.capacity() < cap_) buf_.reserve(cap_);
-    buf_.push_back(p);
-    if (buf_.size() >= cap_) return Spill();
-    return Status::OK();
-  }
-  uint64_t runs() const { return paths_.size(); }
-  uint64_t spilled() const { return spilled_; }
-
-  // fn(s, e) gets the maximal intervals [s, e) of positions added to any of
-  // the spillers, in increasing order.
-  template <typename Fn>
-  static Status MergeIntervals(const std::vector<PositionSpiller*>& spillers, Fn&& fn) {
-    std::vector<std::unique_ptr<EnvelopedFile>> files;
-    std::vector<std::string> tails;
-    struct Src {
-      std::string_view in;
-      uint64_t s = 0, e = 0;  // current interval
-      bool Next() {
-        uint64_t gap, n;
-        if (in.empty()) return false;
-        if (!GetVarint64(&in, &gap) || !GetVarint64(&in, &n)) return false;
-        s = e + gap;
-        e = s + n;
-        return true;
-      }
-    };
-    std::vector<Src> srcs;
-    for (PositionSpiller* sp : spillers) {
-      sp->SortUnique();
-      tails.emplace_back();
-      Status st = EncodeIntervals(sp->buf_, &tails.back(), [](std::string&) { return Status::OK(); });
-      if (!st.ok()) return st;
-      sp->buf_.clear();
-      sp->buf_.shrink_to_fit();
-      sp->tmp_.clear();
-      sp->tmp_.shrink_to_fit();
-      for (const std::string& path : sp->paths_) {
-        std::unique_ptr<EnvelopedFile> f;
-        DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(sp->env_, path, FileKind::kGeneric, kRunVersion, &f));
-        f->map().Advise(MappedFile::Access::kSequential);
-        srcs.push_back(Src{f->body()});
-        files.push_back(std::move(f));
-      }
-    }
-    for (const std::string& t : tails) srcs.push_back(Src{t});
-    auto greater = [&](size_t a, size_t b) { return srcs[a].s > srcs[b].s; };
-    std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
-    for (size_t i = 0; i < srcs.size(); ++i)
-      if (srcs[i].Next()) heap.push(i);
-    bool have = false;
-    uint64_t cs = 0, ce = 0;
-    while (!heap.empty()) {
-      size_t i = heap.top();
-      heap.pop();
-      const uint64_t s = srcs[i].s, e = srcs[i].e;
-      if (!srcs[i].in.empty()) {
-        if (!srcs[i].Next()) return Status::Corruption("exact dedup: truncated spill run");
-        heap.push(i);
-      }
-      if (have && s <= ce) {  // overlapping or adjacent: one interval
-        ce = std::max(ce, e);
-        continue;
-      }
-      if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
-      have = true;
-      cs = s;
-      ce = e;
-    }
-    if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
-    return Status::OK();
-  }
-
- private:
-  static constexpr uint32_t kRunVersion = 2;  // 1 was raw u64 positions
-
-  // Appends the intervals of sorted unique positions to *out, handing it to
-  // flush(*out) (which clears it) whenever it passes 1 MiB.
-  template <typename Flush>
-  static Status EncodeIntervals(const std::vector<uint64_t>& sorted, std::string* out, Flush&& flush) {
-    uint64_t prev_end = 0;
-    for (size_t i = 0; i < sorted.size();) {
-      size_t j = i + 1;
-      while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
-      PutVarint64(out, sorted[i] - prev_end);
-      PutVarint64(out, j - i);
-      prev_end = sorted[j - 1] + 1;
-      i = j;
-      if (out->size() >= (1u << 20)) DEDUPDB_RETURN_IF_ERROR(flush(*out));
-    }
-    return Status::OK();
-  }
-
-  // LSD radix sort on 11-bit digits (as many passes as the largest value
-  // needs: 3 for < 2^33 positions), several times faster than std::sort on
-  // tens of millions of keys; then drop duplicates.
-  void SortUnique() {
-    if (buf_.size() < 4096) {
-      std::sort(buf_.begin(), buf_.end());
-    } else {
-      uint64_t max = *std::max_element(buf_.begin(), buf_.end());
-      tmp_.resize(buf_.size());
-      constexpr unsigned kBits = 11;
-      constexpr size_t kBuckets = size_t{1} << kBits;
-      for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
-        std::vector<uint64_t> count(kBuckets + 1, 0);
-        for (uint64_t v : buf_) ++count[((v >> shift) & (kBuckets - 1)) + 1];
-        for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
-        for (uint64_t v : buf_) tmp_[count[(v >> shift) & (kBuckets - 1)]++] = v;
-        buf_.swap(tmp_);
-      }
-      // tmp_ stays allocated for the next spill (it is within the budget):
-      // freeing it made every spill page-fault and zero it afresh.
-    }
-    buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
-  }
-  Status Spill() {
-    if (dir_.empty()) {
-      return Status::InvalidArgument("exact dedup: more than " + std::to_string(cap_ * 8) +
-                                     " bytes of positions to remove and no directory for spill files");
-    }
-    SortUnique();
-    std::string path = JoinPath(dir_, prefix_ + std::to_string(paths_.size()) + ".run");
-    std::unique_ptr<FileBuilder> b;
-    DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, kRunVersion, &b));
-    paths_.push_back(path);
-    std::string body;
-    auto append = [&](std::string& chunk) -> Status {
-      Status st = b->Append(chunk);
-      chunk.clear();
-      return st;
-    };
-    DEDUPDB_RETURN_IF_ERROR(EncodeIntervals(buf_, &body, append));
-    DEDUPDB_RETURN_IF_ERROR(append(body));
-    DEDUPDB_RETURN_IF_ERROR(b->Finish());
-    spilled_ += buf_.size();
-    buf_.clear();
-    return Status::OK();
-  }
-
-  Env* env_;
-  std::string dir_, prefix_;
-  uint64_t cap_;
-  std::vector<uint64_t> buf_, tmp_;
-  std::vector<std::string> paths_;
-  uint64_t spilled_ = 0;
-};
 
 // Top repeated spans: a bounded pool of the highest-count groups, merged at
 // the end into spans (consecutive windows with equal counts).

@@ -1,0 +1,157 @@
+#include "query/position_spiller.h"
+
+#include <algorithm>
+#include <memory>
+#include <queue>
+#include <string_view>
+
+#include "storage/coding.h"
+#include "storage/file_format.h"
+
+namespace dedupdb {
+
+namespace {
+
+// Appends the intervals of sorted unique positions to *out, handing it to
+// flush(*out) (which clears it) whenever it passes 1 MiB.
+template <typename Flush>
+Status EncodeIntervals(const std::vector<uint64_t>& sorted, std::string* out, Flush&& flush) {
+  uint64_t prev_end = 0;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
+    PutVarint64(out, sorted[i] - prev_end);
+    PutVarint64(out, j - i);
+    prev_end = sorted[j - 1] + 1;
+    i = j;
+    if (out->size() >= (1u << 20)) DEDUPDB_RETURN_IF_ERROR(flush(*out));
+  }
+  return Status::OK();
+}
+
+// One run (or an in-memory tail) being read: its current interval.
+struct IntervalSource {
+  std::string_view in;
+  uint64_t s = 0, e = 0;
+  bool Next() {
+    uint64_t gap, n;
+    if (in.empty()) return false;
+    if (!GetVarint64(&in, &gap) || !GetVarint64(&in, &n)) return false;
+    s = e + gap;
+    e = s + n;
+    return true;
+  }
+};
+
+}  // namespace
+
+PositionSpiller::PositionSpiller(Env* env, std::string dir, std::string prefix, uint64_t memory_bytes)
+    : env_(env), dir_(std::move(dir)), prefix_(std::move(prefix)), cap_(std::max<uint64_t>(memory_bytes / 16, 1024)) {}
+
+PositionSpiller::~PositionSpiller() {
+  for (const std::string& p : paths_) env_->RemoveFile(p);
+}
+
+Status PositionSpiller::MergeIntervals(const std::vector<PositionSpiller*>& spillers,
+                                       const std::function<Status(uint64_t s, uint64_t e)>& fn) {
+  std::vector<std::unique_ptr<EnvelopedFile>> files;
+  std::vector<std::string> tails;
+  std::vector<IntervalSource> srcs;
+  for (PositionSpiller* sp : spillers) {
+    sp->SortUnique();
+    tails.emplace_back();
+    Status st = EncodeIntervals(sp->buf_, &tails.back(), [](std::string&) { return Status::OK(); });
+    if (!st.ok()) return st;
+    sp->buf_.clear();
+    sp->buf_.shrink_to_fit();
+    sp->tmp_.clear();
+    sp->tmp_.shrink_to_fit();
+    for (const std::string& path : sp->paths_) {
+      std::unique_ptr<EnvelopedFile> f;
+      DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(sp->env_, path, FileKind::kGeneric, kRunVersion, &f));
+      // A run is read whole, once: check its body too (an XXH3 pass over a
+      // few bytes per removed passage), so a damaged temp file is an error,
+      // not silently wrong ranges.
+      DEDUPDB_RETURN_IF_ERROR(f->VerifyBody());
+      f->map().Advise(MappedFile::Access::kSequential);
+      srcs.push_back(IntervalSource{f->body()});
+      files.push_back(std::move(f));
+    }
+  }
+  for (const std::string& t : tails) srcs.push_back(IntervalSource{t});
+  auto greater = [&](size_t a, size_t b) { return srcs[a].s > srcs[b].s; };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
+  for (size_t i = 0; i < srcs.size(); ++i)
+    if (srcs[i].Next()) heap.push(i);
+  bool have = false;
+  uint64_t cs = 0, ce = 0;
+  while (!heap.empty()) {
+    size_t i = heap.top();
+    heap.pop();
+    const uint64_t s = srcs[i].s, e = srcs[i].e;
+    if (!srcs[i].in.empty()) {
+      if (!srcs[i].Next()) return Status::Corruption("exact dedup: truncated spill run");
+      heap.push(i);
+    }
+    if (have && s <= ce) {  // overlapping or adjacent: one interval
+      ce = std::max(ce, e);
+      continue;
+    }
+    if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
+    have = true;
+    cs = s;
+    ce = e;
+  }
+  if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
+  return Status::OK();
+}
+
+// LSD radix sort on 11-bit digits (as many passes as the largest value
+// needs: 3 for < 2^33 positions), several times faster than std::sort on
+// tens of millions of keys; then drop duplicates.
+void PositionSpiller::SortUnique() {
+  if (buf_.size() < 4096) {
+    std::sort(buf_.begin(), buf_.end());
+  } else {
+    uint64_t max = *std::max_element(buf_.begin(), buf_.end());
+    tmp_.resize(buf_.size());
+    constexpr unsigned kBits = 11;
+    constexpr size_t kBuckets = size_t{1} << kBits;
+    for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
+      std::vector<uint64_t> count(kBuckets + 1, 0);
+      for (uint64_t v : buf_) ++count[((v >> shift) & (kBuckets - 1)) + 1];
+      for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
+      for (uint64_t v : buf_) tmp_[count[(v >> shift) & (kBuckets - 1)]++] = v;
+      buf_.swap(tmp_);
+    }
+    // tmp_ stays allocated for the next spill (it is within the budget):
+    // freeing it made every spill page-fault and zero it afresh.
+  }
+  buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
+}
+
+Status PositionSpiller::Spill() {
+  if (dir_.empty()) {
+    return Status::InvalidArgument("exact dedup: more than " + std::to_string(cap_ * 8) +
+                                   " bytes of positions to remove and no directory for spill files");
+  }
+  SortUnique();
+  std::string path = JoinPath(dir_, prefix_ + std::to_string(paths_.size()) + ".run");
+  std::unique_ptr<FileBuilder> b;
+  DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, kRunVersion, &b));
+  paths_.push_back(path);
+  std::string body;
+  auto append = [&](std::string& chunk) -> Status {
+    Status st = b->Append(chunk);
+    chunk.clear();
+    return st;
+  };
+  DEDUPDB_RETURN_IF_ERROR(EncodeIntervals(buf_, &body, append));
+  DEDUPDB_RETURN_IF_ERROR(append(body));
+  DEDUPDB_RETURN_IF_ERROR(b->Finish());
+  spilled_ += buf_.size();
+  buf_.clear();
+  return Status::OK();
+}
+
+}  // namespace dedupdb
