@@ -1,7 +1,6 @@
 #include "query/exact_dedup.h"
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <atomic>

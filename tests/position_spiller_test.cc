@@ -8,6 +8,7 @@
 #include <dirent.h>
 
 #include <fstream>
+#include <memory>
 #include <random>
 #include <set>
 #include <utility>
@@ -99,7 +100,6 @@ TEST(PositionSpiller, DamagedRunIsReported) {
     std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(0, std::ios::end);
     const std::streamoff size = f.tellg();
-    f.seekp(size - 3);
     char c = 0;
     f.seekg(size - 3);
     f.get(c);
