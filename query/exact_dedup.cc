@@ -7,13 +7,14 @@
 #include <memory>
 #include <thread>
 
-#include <sys/mman.h>
-
+#include "query/exact_dedup_parts.h"
 #include "query/position_spiller.h"
 #include "storage/coding.h"
 #include "storage/progress.h"
 
 namespace dedupdb {
+
+using namespace exact_dedup_internal;
 
 bool TableCorpusMap::Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const {
   auto it = std::upper_bound(starts_.begin(), starts_.end(), pos);
@@ -21,6 +22,18 @@ bool TableCorpusMap::Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start,
   size_t i = static_cast<size_t>(it - starts_.begin()) - 1;
   if (pos >= starts_[i] + lens_[i]) return false;
   *doc_id = ids_[i];
+  *doc_start = starts_[i];
+  *doc_len = lens_[i];
+  return true;
+}
+
+bool TableCorpusMap::NextDoc(uint64_t pos, uint64_t* doc_start, uint64_t* doc_len) const {
+  // Documents are disjoint and sorted, so ends are sorted too: the first
+  // document ending after pos is the one containing pos or the next.
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), pos);
+  size_t i = static_cast<size_t>(it - starts_.begin());
+  if (i > 0 && starts_[i - 1] + lens_[i - 1] > pos) --i;
+  if (i >= starts_.size()) return false;
   *doc_start = starts_[i];
   *doc_len = lens_[i];
   return true;
@@ -148,64 +161,6 @@ bool HasSeparator(const uint8_t* p, uint64_t bytes, const CorpusCtx& c) {
   }
   return false;
 }
-
-// Top repeated spans: a bounded pool of the highest-count groups, merged at
-// the end into spans (consecutive windows with equal counts).
-class TopSpans {
- public:
-  explicit TopSpans(size_t n) : n_(n), cap_(std::max<size_t>(256, 64 * n)) {}
-  void Offer(uint64_t count, uint64_t other, uint64_t pos, const uint8_t* ptr, uint64_t avail) {
-    if (n_ == 0) return;
-    if (pool_.size() == cap_ && count <= pool_.front().count) return;
-    pool_.push_back(Cand{count, other, pos, ptr, avail});
-    std::push_heap(pool_.begin(), pool_.end(), Greater);
-    if (pool_.size() > cap_) {
-      std::pop_heap(pool_.begin(), pool_.end(), Greater);
-      pool_.pop_back();
-    }
-  }
-  // Adds another pool's candidates (partitions are merged this way).
-  void Absorb(const TopSpans& o) {
-    for (const Cand& c : o.pool_) Offer(c.count, c.other, c.pos, c.ptr, c.avail);
-  }
-  // sb = symbol bytes; sample text is kept for byte corpora only.
-  std::vector<RepeatedSpan> Take(uint64_t k, unsigned sb) {
-    std::sort(pool_.begin(), pool_.end(), [](const Cand& a, const Cand& b) {
-      return a.count != b.count ? a.count > b.count : a.pos < b.pos;
-    });
-    std::vector<RepeatedSpan> spans;
-    std::vector<const Cand*> heads;
-    for (const Cand& c : pool_) {
-      if (!spans.empty() && c.count == spans.back().count && c.other == spans.back().other_count &&
-          c.pos <= spans.back().position + spans.back().length && c.pos >= spans.back().position) {
-        spans.back().length = std::max(spans.back().length, c.pos + k - spans.back().position);
-        continue;
-      }
-      spans.push_back(RepeatedSpan{c.count, c.other, c.pos, k, {}});
-      heads.push_back(&c);
-    }
-    for (size_t i = 0; i < spans.size(); ++i) {
-      if (sb != 1) continue;
-      uint64_t n = std::min<uint64_t>({spans[i].length, heads[i]->avail, 200});
-      spans[i].text.assign(reinterpret_cast<const char*>(heads[i]->ptr), n);
-    }
-    std::stable_sort(spans.begin(), spans.end(), [](const RepeatedSpan& a, const RepeatedSpan& b) {
-      return a.count != b.count ? a.count > b.count : a.length > b.length;
-    });
-    if (spans.size() > n_) spans.resize(n_);
-    return spans;
-  }
-
- private:
-  struct Cand {
-    uint64_t count, other, pos;
-    const uint8_t* ptr;
-    uint64_t avail;
-  };
-  static bool Greater(const Cand& a, const Cand& b) { return a.count > b.count; }
-  size_t n_, cap_;
-  std::vector<Cand> pool_;  // min-heap on count
-};
 
 // The group state machine: O(1) memory however many copies a window has.
 class GroupScanner {
@@ -386,49 +341,6 @@ class CursorHeap {
   std::vector<size_t> h_;
 };
 
-// Anonymous copy of shard text, on transparent huge pages where available.
-class TextCopy {
- public:
-  ~TextCopy() {
-    if (p_ != nullptr) ::munmap(p_, n_);
-  }
-  bool Make(const uint8_t* src, uint64_t bytes) {
-    constexpr uint64_t kHuge = 2ull << 20;
-    n_ = (bytes + kHuge - 1) / kHuge * kHuge;
-    if (n_ == 0) return false;
-    void* p = ::mmap(nullptr, n_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return false;
-    p_ = p;
-#ifdef MADV_HUGEPAGE
-    ::madvise(p_, n_, MADV_HUGEPAGE);
-#endif
-    std::memcpy(p_, src, bytes);
-    return true;
-  }
-  const uint8_t* data() const { return static_cast<const uint8_t*>(p_); }
-
- private:
-  void* p_ = nullptr;
-  uint64_t n_ = 0;
-};
-
-// The state of one merging thread: its position spiller, top spans and
-// counters, shared by the partitions it merges one after another.
-struct Worker {
-  std::unique_ptr<PositionSpiller> spiller;
-  std::unique_ptr<TopSpans> top;
-  ExactDedupStats stats;
-  Status status;
-};
-
-size_t ThreadCount(const ExactDedupOptions& o, uint64_t suffixes) {
-  if (suffixes == 0) return 1;
-  if (o.threads != 0) return o.threads;
-  // A thread per core, but not for small corpora where start-up dominates.
-  if (suffixes < (uint64_t{1} << 22)) return 1;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 // Partitions per thread: the cost per suffix varies along the key order
 // (repeated passages cost k-byte comparisons and emit positions), so equal
 // suffix counts are not equal work; threads take the next partition when
@@ -496,25 +408,12 @@ Status MergePartition(const ExactDedupOptions& options, bool across, uint64_t ke
 
 }  // namespace
 
-Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
-                           RangeList* ranges, ExactDedupStats* stats) {
+namespace exact_dedup_internal {
+
+Status FindByMerge(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
+                   RangeList* ranges, ExactDedupStats* stats) {
   Env* env = options.env != nullptr ? options.env : Env::Default();
   const uint64_t k = options.min_len;
-  if (corpus.symbol_bytes != 1 && corpus.symbol_bytes != 2 && corpus.symbol_bytes != 4) {
-    return Status::InvalidArgument("exact dedup: symbol width must be 1, 2 or 4 bytes");
-  }
-  if (k == 0) return Status::InvalidArgument("exact dedup: --min-len must be at least 1");
-  if (corpus.map == nullptr || (other != nullptr && other->map == nullptr)) {
-    return Status::InvalidArgument("exact dedup: corpus without a position map");
-  }
-  *stats = ExactDedupStats();
-  ranges->clear();
-
-  if (other != nullptr && other->symbol_bytes != corpus.symbol_bytes) {
-    return Status::InvalidArgument("exact dedup: the two corpora have different symbol widths (" +
-                                   std::to_string(corpus.symbol_bytes) + " vs " +
-                                   std::to_string(other->symbol_bytes) + " bytes)");
-  }
   CorpusCtx ctx[2];
   auto set_ctx = [&](const SuffixCorpus& c, int tag) {
     ctx[tag] = CorpusCtx{c.map, c.symbol_bytes, c.has_separator, c.separator, tag};
@@ -538,19 +437,10 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   if (other != nullptr) add_runs(*other, 1);
 
   std::vector<std::unique_ptr<TextCopy>> copies;
-  for (Cursor& c : cursors) {
-    const uint64_t bytes = c.run.text_size * c.ctx->sb;
-    if (stats->text_cached_bytes + bytes > options.text_cache_bytes) break;
-    auto copy = std::make_unique<TextCopy>();
-    const MappedFile* map = c.run.text_map;
-    const uint64_t at = map != nullptr ? static_cast<uint64_t>(reinterpret_cast<const char*>(c.run.text) - map->data()) : 0;
-    if (map != nullptr) map->Advise(MappedFile::Access::kSequential, at, bytes);  // copied front to back
-    const bool made = copy->Make(c.run.text, bytes);
-    if (map != nullptr) map->Advise(MappedFile::Access::kRandom, at, bytes);
-    if (!made) break;  // no memory: keep reading the mmap
-    c.run.text = copy->data();
-    stats->text_cached_bytes += bytes;
-    copies.push_back(std::move(copy));
+  {
+    std::vector<SuffixRun*> runs;
+    for (Cursor& c : cursors) runs.push_back(&c.run);
+    CopyTexts(runs, corpus.symbol_bytes, options.text_cache_bytes, &stats->text_cached_bytes, &copies);
   }
 
   // Key-range partitions, merged in parallel: pivots are k-prefixes taken at
@@ -586,12 +476,7 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
       lo = hi;
     }
   }
-  std::vector<Worker> workers(nthreads);
-  for (size_t t = 0; t < nthreads; ++t) {
-    workers[t].spiller = std::make_unique<PositionSpiller>(env, options.tmp_dir, "spill-t" + std::to_string(t) + "-",
-                                                           options.memory_bytes / nthreads);
-    workers[t].top = std::make_unique<TopSpans>(options.top_n);
-  }
+  std::vector<Worker> workers = MakeWorkers(nthreads, options, env);
   ProgressMeter meter("dedup-exact merge", stats->suffixes, ProgressMeter::Unit::kItems, options.show_progress);
   std::atomic<uint64_t> done{0};
   const uint64_t key_bytes = k * corpus.symbol_bytes;
@@ -618,63 +503,29 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
   meter.Update(done.load());
   meter.Finish();
   stats->merge_seconds = Since(t0);
-  std::vector<PositionSpiller*> spillers;
-  for (Worker& w : workers) {
-    DEDUPDB_RETURN_IF_ERROR(w.status);
-    stats->repeated_groups += w.stats.repeated_groups;
-    stats->repeated_windows += w.stats.repeated_windows;
-    stats->removed_windows += w.stats.removed_windows;
-    if (&w != &workers[0]) workers[0].top->Absorb(*w.top);
-    spillers.push_back(w.spiller.get());
-  }
-  // Top-span samples point into the texts: take them, then free the copies
-  // before the sort needs its scratch memory.
-  stats->top = workers[0].top->Take(k, corpus.symbol_bytes);
-  copies.clear();
+  return FinishWorkers(corpus, k, &workers, ranges, stats, &copies);
+}
 
-  // Removed windows in position order -> unions of [p, p + k) -> doc ranges.
-  auto t1 = Clock::now();
-  bool have = false;
-  uint64_t cur_s = 0, cur_e = 0;
-  auto flush = [&]() -> Status {
-    uint64_t doc, start, len;
-    if (!corpus.map->Locate(cur_s, &doc, &start, &len) || cur_e > start + len) {
-      return Status::Corruption("exact dedup: removal interval [" + std::to_string(cur_s) + ", " +
-                                std::to_string(cur_e) + ") does not lie inside one document");
-    }
-    ranges->Add(doc, cur_s - start, cur_e - start);
-    return Status::OK();
-  };
-  // Bytes [a, b) covered by windows that overlap one another. Overlapping
-  // windows are in the same document (each lies inside one); merely touching
-  // ones may not be, so those start a new interval and Normalize() joins
-  // them when they share a document.
-  auto add_span = [&](uint64_t a, uint64_t b) -> Status {
-    if (have && a < cur_e) {
-      cur_e = std::max(cur_e, b);
-      return Status::OK();
-    }
-    if (have) DEDUPDB_RETURN_IF_ERROR(flush());
-    have = true;
-    cur_s = a;
-    cur_e = b;
-    return Status::OK();
-  };
-  DEDUPDB_RETURN_IF_ERROR(PositionSpiller::MergeIntervals(spillers, [&](uint64_t s, uint64_t e) -> Status {
-    // Windows at consecutive starts overlap when k >= 2; 1-symbol windows
-    // only touch, so they go one by one.
-    if (k >= 2) return add_span(s, e - 1 + k);
-    for (uint64_t p = s; p < e; ++p) DEDUPDB_RETURN_IF_ERROR(add_span(p, p + 1));
-    return Status::OK();
-  }));
-  if (have) DEDUPDB_RETURN_IF_ERROR(flush());
-  ranges->Normalize();
-  for (PositionSpiller* sp : spillers) {
-    stats->spill_runs += sp->runs();
-    stats->spilled_positions += sp->spilled();
+}  // namespace exact_dedup_internal
+
+Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other, const ExactDedupOptions& options,
+                           RangeList* ranges, ExactDedupStats* stats) {
+  if (corpus.symbol_bytes != 1 && corpus.symbol_bytes != 2 && corpus.symbol_bytes != 4) {
+    return Status::InvalidArgument("exact dedup: symbol width must be 1, 2 or 4 bytes");
   }
-  stats->collect_seconds = Since(t1);
-  return Status::OK();
+  if (options.min_len == 0) return Status::InvalidArgument("exact dedup: --min-len must be at least 1");
+  if (corpus.map == nullptr || (other != nullptr && other->map == nullptr)) {
+    return Status::InvalidArgument("exact dedup: corpus without a position map");
+  }
+  *stats = ExactDedupStats();
+  ranges->clear();
+  if (other != nullptr && other->symbol_bytes != corpus.symbol_bytes) {
+    return Status::InvalidArgument("exact dedup: the two corpora have different symbol widths (" +
+                                   std::to_string(corpus.symbol_bytes) + " vs " +
+                                   std::to_string(other->symbol_bytes) + " bytes)");
+  }
+  if (options.method == DedupMethod::kMerge) return FindByMerge(corpus, other, options, ranges, stats);
+  return FindByAnchors(corpus, other, options, ranges, stats);
 }
 
 }  // namespace dedupdb

@@ -90,6 +90,22 @@ class SaCorpusMap : public CorpusMap {
     *doc_len = e - b;
     return true;
   }
+  bool NextDoc(uint64_t pos, uint64_t* doc_start, uint64_t* doc_len) const override {
+    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
+    for (size_t s = it == bases_.begin() ? 0 : static_cast<size_t>(it - bases_.begin()) - 1; s < bases_.size(); ++s) {
+      const SaShard& sh = index_.shard(s);
+      const uint64_t local = pos > bases_[s] ? pos - bases_[s] : 0;
+      if (local >= sh.num_symbols() || sh.num_docs() == 0) continue;
+      for (uint64_t d = sh.LocalDocOf(local); d < sh.num_docs(); ++d) {
+        if (sh.DocEnd(d) > local) {
+          *doc_start = bases_[s] + sh.DocBegin(d);
+          *doc_len = sh.DocEnd(d) - sh.DocBegin(d);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
 
  private:
   const SuffixArrayIndex& index_;

@@ -12,23 +12,6 @@ namespace dedupdb {
 
 namespace {
 
-// Appends the intervals of sorted unique positions to *out, handing it to
-// flush(*out) (which clears it) whenever it passes 1 MiB.
-template <typename Flush>
-Status EncodeIntervals(const std::vector<uint64_t>& sorted, std::string* out, Flush&& flush) {
-  uint64_t prev_end = 0;
-  for (size_t i = 0; i < sorted.size();) {
-    size_t j = i + 1;
-    while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
-    PutVarint64(out, sorted[i] - prev_end);
-    PutVarint64(out, j - i);
-    prev_end = sorted[j - 1] + 1;
-    i = j;
-    if (out->size() >= (1u << 20)) DEDUPDB_RETURN_IF_ERROR(flush(*out));
-  }
-  return Status::OK();
-}
-
 // One run (or an in-memory tail) being read: its current interval.
 struct IntervalSource {
   std::string_view in;
@@ -59,13 +42,18 @@ Status PositionSpiller::MergeIntervals(const std::vector<PositionSpiller*>& spil
   std::vector<IntervalSource> srcs;
   for (PositionSpiller* sp : spillers) {
     sp->SortUnique();
+    sp->SortRanges();
     tails.emplace_back();
-    Status st = EncodeIntervals(sp->buf_, &tails.back(), [](std::string&) { return Status::OK(); });
+    Status st = sp->EncodeUnion(&tails.back(), [](std::string&) { return Status::OK(); });
     if (!st.ok()) return st;
-    sp->buf_.clear();
-    sp->buf_.shrink_to_fit();
-    sp->tmp_.clear();
-    sp->tmp_.shrink_to_fit();
+    for (auto* v : {&sp->buf_, &sp->tmp_}) {
+      v->clear();
+      v->shrink_to_fit();
+    }
+    for (auto* v : {&sp->ranges_, &sp->rtmp_}) {
+      v->clear();
+      v->shrink_to_fit();
+    }
     for (const std::string& path : sp->paths_) {
       std::unique_ptr<EnvelopedFile> f;
       DEDUPDB_RETURN_IF_ERROR(EnvelopedFile::Open(sp->env_, path, FileKind::kGeneric, kRunVersion, &f));
@@ -130,12 +118,73 @@ void PositionSpiller::SortUnique() {
   buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
 }
 
+// Intervals by start: the same LSD radix sort on the start field.
+void PositionSpiller::SortRanges() {
+  if (ranges_.size() < 4096) {
+    std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.s < b.s; });
+    return;
+  }
+  uint64_t max = 0;
+  for (const Range& r : ranges_) max = std::max(max, r.s);
+  rtmp_.resize(ranges_.size());
+  constexpr unsigned kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
+    std::vector<uint64_t> count(kBuckets + 1, 0);
+    for (const Range& r : ranges_) ++count[((r.s >> shift) & (kBuckets - 1)) + 1];
+    for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
+    for (const Range& r : ranges_) rtmp_[count[(r.s >> shift) & (kBuckets - 1)]++] = r;
+    ranges_.swap(rtmp_);
+  }
+}
+
+// Appends the maximal intervals of the union of the sorted positions and
+// intervals to *out as varint pairs (gap from the previous interval's end,
+// length), handing it to flush(*out) (which clears it) whenever it passes
+// 1 MiB.
+template <typename Flush>
+Status PositionSpiller::EncodeUnion(std::string* out, Flush&& flush) {
+  uint64_t prev_end = 0;
+  bool have = false;
+  uint64_t cs = 0, ce = 0;
+  auto emit = [&]() -> Status {
+    PutVarint64(out, cs - prev_end);
+    PutVarint64(out, ce - cs);
+    prev_end = ce;
+    if (out->size() >= (1u << 20)) return flush(*out);
+    return Status::OK();
+  };
+  size_t i = 0, j = 0;
+  while (i < buf_.size() || j < ranges_.size()) {
+    uint64_t s, e;
+    if (j == ranges_.size() || (i < buf_.size() && buf_[i] < ranges_[j].s)) {
+      s = buf_[i++];
+      e = s + 1;
+    } else {
+      s = ranges_[j].s;
+      e = ranges_[j].e;
+      ++j;
+    }
+    if (have && s <= ce) {
+      ce = std::max(ce, e);
+      continue;
+    }
+    if (have) DEDUPDB_RETURN_IF_ERROR(emit());
+    have = true;
+    cs = s;
+    ce = e;
+  }
+  if (have) DEDUPDB_RETURN_IF_ERROR(emit());
+  return Status::OK();
+}
+
 Status PositionSpiller::Spill() {
   if (dir_.empty()) {
     return Status::InvalidArgument("exact dedup: more than " + std::to_string(cap_ * 8) +
                                    " bytes of positions to remove and no directory for spill files");
   }
   SortUnique();
+  SortRanges();
   std::string path = JoinPath(dir_, prefix_ + std::to_string(paths_.size()) + ".run");
   std::unique_ptr<FileBuilder> b;
   DEDUPDB_RETURN_IF_ERROR(FileBuilder::Create(env_, path, FileKind::kGeneric, kRunVersion, &b));
@@ -146,11 +195,13 @@ Status PositionSpiller::Spill() {
     chunk.clear();
     return st;
   };
-  DEDUPDB_RETURN_IF_ERROR(EncodeIntervals(buf_, &body, append));
+  DEDUPDB_RETURN_IF_ERROR(EncodeUnion(&body, append));
   DEDUPDB_RETURN_IF_ERROR(append(body));
   DEDUPDB_RETURN_IF_ERROR(b->Finish());
   spilled_ += buf_.size();
+  for (const Range& r : ranges_) spilled_ += r.e - r.s;
   buf_.clear();
+  ranges_.clear();
   return Status::OK();
 }
 

@@ -151,23 +151,41 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   uint64_t total = 0;
   for (const auto& t : sc.texts) total += t.size();
   o.text_cache_bytes = shards == 1 ? UINT64_MAX : (shards == 7 ? total / 2 : 0);
-  // One thread, and three taking turns at key-range partitions (cut inside
-  // the shards): the same ranges and counters.
-  RangeList r, r1;
-  ExactDedupStats st, st1;
-  o.threads = 1;
-  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &r1, &st1);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  o.threads = 3;
-  s = FindExactDuplicates(sc.corpus, nullptr, o, &r, &st);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(r, r1);
-  EXPECT_EQ(st.threads, 3u);
-  EXPECT_GT(st.partitions, 3u);
-  EXPECT_EQ(st.repeated_groups, st1.repeated_groups);
-  EXPECT_EQ(st.repeated_windows, st1.repeated_windows);
-  EXPECT_EQ(st.removed_windows, st1.removed_windows);
-  EXPECT_EQ(st.runs, sc.corpus.runs.size());
+  // Both methods, each with one thread and with three (the merge takes
+  // turns at key-range partitions cut inside the shards, the anchors method
+  // at hash buckets): the same ranges, counters and top spans.
+  RangeList r;
+  ExactDedupStats st;
+  bool first = true;
+  for (DedupMethod m : {DedupMethod::kAnchors, DedupMethod::kMerge}) {
+    for (unsigned threads : {1u, 3u}) {
+      o.method = m;
+      o.threads = threads;
+      RangeList ri;
+      ExactDedupStats sti;
+      Status s = FindExactDuplicates(sc.corpus, nullptr, o, &ri, &sti);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(sti.threads, threads);
+      EXPECT_EQ(sti.runs, sc.corpus.runs.size());
+      if (m == DedupMethod::kMerge && threads > 1) EXPECT_GT(sti.partitions, 3u);
+      if (first) {
+        r = ri, st = sti, first = false;
+        continue;
+      }
+      const char* what = m == DedupMethod::kMerge ? "merge" : "anchors";
+      EXPECT_EQ(ri, r) << what << " threads " << threads << ": " << Describe(ri) << " vs " << Describe(r);
+      EXPECT_EQ(sti.repeated_groups, st.repeated_groups) << what << " threads " << threads;
+      EXPECT_EQ(sti.repeated_windows, st.repeated_windows) << what << " threads " << threads;
+      EXPECT_EQ(sti.removed_windows, st.removed_windows) << what << " threads " << threads;
+      EXPECT_EQ(sti.top.size(), st.top.size()) << what;
+      for (size_t i = 0; i < std::min(sti.top.size(), st.top.size()); ++i) {
+        EXPECT_EQ(sti.top[i].count, st.top[i].count) << what << " top " << i;
+        EXPECT_EQ(sti.top[i].position, st.top[i].position) << what << " top " << i;
+        EXPECT_EQ(sti.top[i].length, st.top[i].length) << what << " top " << i;
+        EXPECT_EQ(sti.top[i].text, st.top[i].text) << what << " top " << i;
+      }
+    }
+  }
   if (shards == 1 && total > 0) {
     EXPECT_EQ(st.text_cached_bytes, total);
   }
@@ -175,17 +193,25 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
   return r;
 }
 
-// Self (other == nullptr) or across dedup at k with the given merge threads.
+// Self (other == nullptr) or across dedup at k with the given threads, by
+// both methods, which must agree; returns the anchors method's ranges.
 RangeList RunWithThreads(const SuffixCorpus& corpus, const SuffixCorpus* other, uint64_t k, unsigned threads) {
   ExactDedupOptions o;
   o.min_len = k;
   o.threads = threads;
-  RangeList got;
-  ExactDedupStats st;
-  Status s = FindExactDuplicates(corpus, other, o, &got, &st);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(st.threads, threads);
-  return got;
+  RangeList got[2];
+  ExactDedupStats st[2];
+  for (int m = 0; m < 2; ++m) {
+    o.method = m == 0 ? DedupMethod::kAnchors : DedupMethod::kMerge;
+    Status s = FindExactDuplicates(corpus, other, o, &got[m], &st[m]);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(st[m].threads, threads);
+  }
+  EXPECT_EQ(got[0], got[1]) << "anchors " << Describe(got[0]) << " vs merge " << Describe(got[1]);
+  EXPECT_EQ(st[0].repeated_groups, st[1].repeated_groups);
+  EXPECT_EQ(st[0].repeated_windows, st[1].repeated_windows);
+  EXPECT_EQ(st[0].removed_windows, st[1].removed_windows);
+  return got[0];
 }
 
 // ---- tests ------------------------------------------------------------------

@@ -25,6 +25,7 @@ struct Opts {
   std::string across;
   std::string across_index = "default";
   std::string keep = "first";
+  std::string method = "anchors";
   std::string memory = "2G";
   std::string tmp_dir;
   std::string granularity = "span";
@@ -46,6 +47,7 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("unit", r.token_mode ? "tokens" : "bytes")
       .Field("min_len", o.min_len)
       .Field("keep", o.across.empty() ? o.keep : std::string("none"))
+      .Field("method", o.method)
       .Field("granularity", GranularityName(jo.granularity))
       .Field("threshold", jo.granularity == Granularity::kSpan ? 0.0 : jo.threshold)
       .Field("docs", r.docs)
@@ -70,8 +72,13 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("spilled_positions", s.spilled_positions)
       .Field("threads", s.threads)
       .Field("partitions", s.partitions)
+      .Field("anchors", s.anchors)
+      .Field("anchor_groups", s.anchor_groups)
+      .Field("anchor_passes", s.anchor_passes)
       .Field("merge_seconds", s.merge_seconds)
       .Field("collect_seconds", s.collect_seconds)
+      .Field("scan_seconds", s.scan_seconds)
+      .Field("resolve_seconds", s.resolve_seconds)
       .Field("find_seconds", r.find_seconds)
       .Field("output_seconds", r.output_seconds)
       .Field("seconds", r.seconds);
@@ -138,6 +145,13 @@ int Run(const Opts& o) {
   } else {
     return Usage("--keep must be 'first' or 'none'");
   }
+  if (o.method == "anchors") {
+    jo.dedup.method = DedupMethod::kAnchors;
+  } else if (o.method == "merge") {
+    jo.dedup.method = DedupMethod::kMerge;
+  } else {
+    return Usage("--method must be 'anchors' or 'merge'");
+  }
   Status st = cli::ParseSize(o.memory, &jo.dedup.memory_bytes);
   if (!st.ok()) return Usage("--memory: " + st.message());
   jo.dedup.tmp_dir = o.tmp_dir;
@@ -172,6 +186,9 @@ cli::CommandRegistrar reg(
       app->add_option("--index", o->index, "Suffix-array index name");
       app->add_option("--across", o->across, "Other store: remove spans of STORE that occur in it");
       app->add_option("--across-index", o->across_index, "Suffix-array index name in the other store");
+      app->add_option("--method", o->method,
+                      "How repeated windows are found: 'anchors' (default: content-defined anchors grouped by hash) "
+                      "or 'merge' (k-way merge of the shards' suffix arrays); the output is the same");
       app->add_option("--keep", o->keep, "Self mode: keep the first occurrence ('first', default) or none ('none')");
       app->add_option("--memory", o->memory,
                       "Memory budget (default 2G): up to half for in-memory copies of the shard texts, the rest "
