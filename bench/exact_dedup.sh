@@ -10,7 +10,9 @@
 # ratio dedup time / SA build time, and bytes removed per sub-corpus.
 # Env: MEM (index-sa --memory, default 4G), DEDUP_MEM (dedup-exact --memory,
 # default 2G), KS (default "50 100 200"), WRITE=1 also writes the k=100 corpus,
-# REUSE=1 keeps WORK/store and its index (and their timings) from a previous run.
+# REUSE=1 keeps WORK/store and its index (and their timings) from a previous run,
+# METHODS (default "anchors merge") the dedup-exact methods run one after the
+# other at each k (their range files must be identical: the script checks).
 # The machine is shared: compare CPU seconds (user + sys) as well as wall time.
 set -euo pipefail
 BUILD=${1:?usage: bench/exact_dedup.sh BUILD_DIR [WORK_DIR] [CORPUS...]}
@@ -22,6 +24,7 @@ CLI=$BUILD/dedupdb
 MEM=${MEM:-4G}
 DEDUP_MEM=${DEDUP_MEM:-2G}
 KS=${KS:-50 100 200}
+METHODS=${METHODS:-anchors merge}
 mkdir -p "$WORK"
 
 run() {  # run NAME CMD...: stdout -> NAME.json, time -v -> NAME.time
@@ -34,15 +37,23 @@ if [ "${REUSE:-0}" != 1 ]; then
   run index "$CLI" -q --json index-sa "$WORK/store" --memory "$MEM"
 fi
 for k in $KS; do
-  extra=()
-  if [ "${WRITE:-0}" = 1 ] && [ "$k" = 100 ]; then extra=(--write "$WORK/dedup_k100.jsonl.zst"); fi
-  run "dedup_k$k" "$CLI" -q --json dedup-exact "$WORK/store" --min-len "$k" --memory "$DEDUP_MEM" \
-      --ranges "$WORK/ranges_k$k.ddr" "${extra[@]}"
+  for m in $METHODS; do
+    extra=()
+    if [ "${WRITE:-0}" = 1 ] && [ "$k" = 100 ]; then extra=(--write "$WORK/dedup_${m}_k100.jsonl.zst"); fi
+    run "dedup_${m}_k$k" "$CLI" -q --json dedup-exact "$WORK/store" --min-len "$k" --memory "$DEDUP_MEM" \
+        --method "$m" --ranges "$WORK/ranges_${m}_k$k.ddr" "${extra[@]}"
+  done
+  first=""
+  for m in $METHODS; do
+    if [ -z "$first" ]; then first=$m; continue; fi
+    cmp "$WORK/ranges_${first}_k$k.ddr" "$WORK/ranges_${m}_k$k.ddr" \
+      || { echo "k=$k: $m and $first range files differ" >&2; exit 1; }
+  done
 done
 
-/usr/bin/python3 - "$WORK" $KS <<'PY'
+/usr/bin/python3 - "$WORK" "$METHODS" $KS <<'PY'
 import json, re, sys
-work, ks = sys.argv[1], sys.argv[2:]
+work, methods, ks = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 def tv(name):
     t = open(f"{work}/{name}.time").read()
     wall = re.search(r"Elapsed \(wall clock\) time.*: (.*)", t).group(1)
@@ -58,13 +69,15 @@ idx = js("index"); isec, irss, icpu = tv("index")
 print(f"index-sa: {idx['input_bytes']/1e6:.1f} MB, {idx['shards']} shard(s), wall {isec:.1f} s, "
       f"CPU {icpu:.1f} s, peak RSS {irss:.0f} MiB")
 print()
-print("| k | wall s | CPU s | peak RSS MiB | dedup / SA build (CPU) | dedup / SA build (wall) | removed bytes | removed % | docs touched | docs emptied | spill runs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| k | method | wall s | CPU s | peak RSS MiB | dedup / SA build (wall) | dedup / SA build (CPU) | removed bytes | removed % | docs touched | docs emptied | passes | spill runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 per = {}
 for k in ks:
-    d = js(f"dedup_k{k}"); sec, rss, cpu = tv(f"dedup_k{k}")
-    print(f"| {k} | {sec:.1f} | {cpu:.1f} | {rss:.0f} | {cpu/icpu:.2f} | {sec/isec:.2f} | {d['removed']} | "
-          f"{100*d['removed_fraction']:.2f} | {d['docs_touched']} | {d['docs_emptied']} | {d['spill_runs']} |")
+    for m in methods:
+        d = js(f"dedup_{m}_k{k}"); sec, rss, cpu = tv(f"dedup_{m}_k{k}")
+        print(f"| {k} | {d['method']} | {sec:.1f} | {cpu:.1f} | {rss:.0f} | **{sec/isec:.2f}** | {cpu/icpu:.2f} | "
+              f"{d['removed']} | {100*d['removed_fraction']:.2f} | {d['docs_touched']} | {d['docs_emptied']} | "
+              f"{d['anchor_passes']} | {d['spill_runs']} |")
     for p in d["per_source"]:
         per.setdefault(p["source"], {"bytes": p["bytes"]})[k] = p["bytes_removed"]
 print()

@@ -495,6 +495,9 @@ class GroupResolver {
   Status ManyClasses() {
     const uint64_t sb = g_.sb, k = g_.k;
     entries_.clear();
+    uint64_t windows = 0;
+    for (const Class& c : classes_) windows += c.dmax - c.dmin + 1;
+    if (windows >= UINT32_MAX) return Status::NotSupported("exact dedup: more than 2^32 windows in one anchor group");
     uint32_t nflags = 0;
     for (uint32_t ci = 0; ci < classes_.size(); ++ci) {
       Class& c = classes_[ci];
@@ -729,7 +732,11 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
     scanned.store(0);
     auto ts = Clock::now();
     if (!ScanPass(g, srcs, nthreads, &table, options.show_progress ? &meter : nullptr, &scanned)) {
-      return Status::NotSupported("exact dedup: --memory too small for the anchors of one core hash");
+      // Low-complexity text (a long run of one short period) gives one
+      // core hash an anchor per period; FindExactDuplicates falls back to
+      // the merge when there is a suffix array.
+      return Status::NotSupported("exact dedup: more anchors share one core hash than --memory holds (" +
+                                  std::to_string(cap) + ")");
     }
     stats->scan_seconds += Since(ts);
     ++stats->anchor_passes;

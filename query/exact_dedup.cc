@@ -525,7 +525,19 @@ Status FindExactDuplicates(const SuffixCorpus& corpus, const SuffixCorpus* other
                                    std::to_string(other->symbol_bytes) + " bytes)");
   }
   if (options.method == DedupMethod::kMerge) return FindByMerge(corpus, other, options, ranges, stats);
-  return FindByAnchors(corpus, other, options, ranges, stats);
+  Status st = FindByAnchors(corpus, other, options, ranges, stats);
+  if (!st.IsNotSupported()) return st;
+  // The anchors method could not fit a group in memory: the merge can, if
+  // every shard has its suffix array.
+  for (const SuffixCorpus* c : {&corpus, other}) {
+    if (c == nullptr) continue;
+    for (const SuffixRun& r : c->runs)
+      if (r.sa == nullptr && r.sa_size != 0) return st;
+  }
+  *stats = ExactDedupStats();
+  ranges->clear();
+  stats->fallback = st.message();
+  return FindByMerge(corpus, other, options, ranges, stats);
 }
 
 }  // namespace dedupdb

@@ -145,6 +145,7 @@ struct ExactDedupStats {
   uint64_t spilled_positions = 0;
   double merge_seconds = 0, collect_seconds = 0;  // finding windows (merge or anchors); ranges
   double scan_seconds = 0, resolve_seconds = 0;    // anchors: scanning passes; bucketing and groups
+  std::string fallback;  // why the anchors method gave way to the merge (empty: it did not)
   std::vector<RepeatedSpan> top;
 };
 

@@ -167,7 +167,9 @@ RangeList RunSelf(const Docs& docs, size_t shards, bool seps, unsigned width, ui
       EXPECT_TRUE(s.ok()) << s.ToString();
       EXPECT_EQ(sti.threads, threads);
       EXPECT_EQ(sti.runs, sc.corpus.runs.size());
-      if (m == DedupMethod::kMerge && threads > 1) EXPECT_GT(sti.partitions, 3u);
+      if (m == DedupMethod::kMerge && threads > 1) {
+        EXPECT_GT(sti.partitions, 3u);
+      }
       if (first) {
         r = ri, st = sti, first = false;
         continue;
@@ -740,5 +742,91 @@ TEST(ExactDedupCli, ClearErrors) {
   EXPECT_NE(err.find("rebuild"), std::string::npos) << err;
 }
 
+
+// ---- the anchors method's own edges ------------------------------------------
+
+// A budget that holds a fraction of the anchors: several passes over the
+// text, each keeping one hash range (halved whenever the table fills).
+TEST(ExactDedupAnchors, ManyPassesAgreeWithOracle) {
+  std::mt19937_64 rng(77);
+  Docs docs = RandomDocs(rng, 400, 500, 4);
+  dedupdb::test::TempDir tmp;
+  for (uint64_t k : {12, 40}) {
+    RangeList want = OracleSelf(docs, k, true);
+    ShardedCorpus sc;
+    BuildShards(docs, 3, true, 8, &sc);
+    for (unsigned threads : {1u, 2u}) {
+      ExactDedupOptions o;
+      o.min_len = k;
+      o.threads = threads;
+      o.memory_bytes = 256 << 10;  // 8192 anchors
+      o.tmp_dir = tmp.path();
+      RangeList got;
+      ExactDedupStats st;
+      ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &got, &st).ok());
+      EXPECT_TRUE(st.fallback.empty()) << st.fallback;
+      EXPECT_GE(st.anchor_passes, 2u) << "k=" << k << " anchors " << st.anchors;
+      EXPECT_EQ(got, want) << "k=" << k << " threads=" << threads << "\n got  " << Describe(got) << "\n want "
+                           << Describe(want);
+    }
+  }
+}
+
+// Runs of one byte and short periods: every position (or every period) is
+// an anchor and one core hash collects them all; windows equal their
+// shifts. Both keep policies and several shards, against the oracle.
+TEST(ExactDedupAnchors, PeriodicTextMatchesOracle) {
+  std::mt19937_64 rng(8);
+  Docs docs;
+  const std::vector<std::string> units = {"a", "ab", "abc", "aab", "-=", "x"};
+  for (int i = 0; i < 60; ++i) {
+    std::string s;
+    for (int part = 0; part < 4; ++part) {
+      const std::string& u = units[rng() % units.size()];
+      size_t reps = rng() % 90;
+      for (size_t r = 0; r < reps; ++r) s += u;
+      // A few random bytes between periodic stretches.
+      for (size_t r = rng() % 6; r > 0; --r) s.push_back(static_cast<char>('a' + rng() % 3));
+    }
+    docs.push_back(std::move(s));
+  }
+  for (uint64_t k : {1, 4, 13, 40}) {
+    for (size_t shards : {1, 3}) {
+      for (KeepPolicy keep : {KeepPolicy::kFirst, KeepPolicy::kNone}) {
+        RangeList want = OracleSelf(docs, k, keep == KeepPolicy::kFirst);
+        RangeList got = RunSelf(docs, shards, shards == 3, 8, k, keep);
+        ASSERT_EQ(got, want) << "k=" << k << " shards=" << shards << "\n got  " << Describe(got) << "\n want "
+                             << Describe(want);
+      }
+    }
+  }
+}
+
+// One core shared by more anchors than the budget holds (a long run of one
+// byte): the anchors method cannot split the group, and the suffix-array
+// merge answers instead, saying so.
+TEST(ExactDedupAnchors, OversizedGroupFallsBackToTheMerge) {
+  Docs docs = {std::string(30000, ' ') + "end one", "start two" + std::string(25000, ' ')};
+  const uint64_t k = 50;
+  RangeList want = OracleSelf(docs, k, true);
+  ShardedCorpus sc;
+  BuildShards(docs, 2, true, 8, &sc);
+  dedupdb::test::TempDir tmp;
+  ExactDedupOptions o;
+  o.min_len = k;
+  o.memory_bytes = 256 << 10;  // 8192 anchors; the run has ~55000
+  o.tmp_dir = tmp.path();
+  RangeList got;
+  ExactDedupStats st;
+  ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &got, &st).ok());
+  EXPECT_NE(st.fallback.find("core hash"), std::string::npos) << st.fallback;
+  EXPECT_EQ(st.anchor_passes, 0u);  // the merge's stats
+  EXPECT_EQ(got, want);
+  // Without suffix arrays there is nothing to fall back to: a clear error.
+  for (SuffixRun& r : sc.corpus.runs) r.sa = nullptr;
+  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_NE(s.message().find("--memory"), std::string::npos) << s.ToString();
+}
 }  // namespace
 }  // namespace dedupdb

@@ -47,7 +47,8 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("unit", r.token_mode ? "tokens" : "bytes")
       .Field("min_len", o.min_len)
       .Field("keep", o.across.empty() ? o.keep : std::string("none"))
-      .Field("method", o.method)
+      .Field("method", s.fallback.empty() ? o.method : std::string("merge"))
+      .Field("fallback", s.fallback)
       .Field("granularity", GranularityName(jo.granularity))
       .Field("threshold", jo.granularity == Granularity::kSpan ? 0.0 : jo.threshold)
       .Field("docs", r.docs)
@@ -114,6 +115,7 @@ void PrintText(const Opts& o, const ExactDedupJobReport& r) {
               (unsigned long long)r.symbols, unit, r.symbols ? 100.0 * r.symbols_removed / r.symbols : 0.0,
               (unsigned long long)r.ranges, (unsigned long long)r.docs_touched, (unsigned long long)r.docs_emptied,
               r.seconds);
+  if (!r.stats.fallback.empty()) std::printf("  (merge method used: %s)\n", r.stats.fallback.c_str());
   for (const SourceStats& p : r.per_source) {
     std::printf("  %-40s %8llu docs  %12llu bytes  removed %12llu (%.3f%%)  touched %llu  emptied %llu\n",
                 p.source.c_str(), (unsigned long long)p.docs, (unsigned long long)p.bytes,
