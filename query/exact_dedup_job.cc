@@ -11,6 +11,7 @@
 #include "index/suffix_array.h"
 #include "storage/text_output.h"
 #include "storage/doc_store.h"
+#include "storage/segment.h"
 #include "storage/json_writer.h"
 #include "storage/progress.h"
 
@@ -112,6 +113,72 @@ class SaCorpusMap : public CorpusMap {
   std::vector<uint64_t> bases_;
 };
 
+// Maps global positions of a store's segments, laid end to end, to
+// documents: the anchors method reads the text straight from the store.
+class StoreCorpusMap : public CorpusMap {
+ public:
+  explicit StoreCorpusMap(const DocStore& store) : store_(store) {
+    uint64_t base = 0;
+    for (size_t s = 0; s < store.num_segments(); ++s) {
+      bases_.push_back(base);
+      base += store.segment(s).text_bytes();
+    }
+  }
+  const std::vector<uint64_t>& bases() const { return bases_; }
+  bool Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const override {
+    size_t s;
+    uint64_t i;
+    if (!Find(pos, &s, &i)) return false;
+    const SegmentReader& seg = store_.segment(s);
+    const uint64_t b = seg.offsets()[i], e = seg.offsets()[i + 1];
+    if (pos - bases_[s] < b || pos - bases_[s] >= e) return false;
+    *doc_id = seg.first_doc_id() + i;
+    *doc_start = bases_[s] + b;
+    *doc_len = e - b;
+    return true;
+  }
+  bool NextDoc(uint64_t pos, uint64_t* doc_start, uint64_t* doc_len) const override {
+    size_t s = 0;
+    uint64_t i = 0;
+    if (!Find(pos, &s, &i)) {
+      // pos in an empty segment or past the end: start from the next segment.
+      auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
+      s = static_cast<size_t>(it - bases_.begin());
+      i = 0;
+    }
+    for (; s < bases_.size(); ++s, i = 0) {
+      const SegmentReader& seg = store_.segment(s);
+      const uint64_t local = pos > bases_[s] ? pos - bases_[s] : 0;
+      for (; i < seg.doc_count(); ++i) {
+        if (seg.offsets()[i + 1] > local && seg.offsets()[i + 1] > seg.offsets()[i]) {
+          *doc_start = bases_[s] + seg.offsets()[i];
+          *doc_len = seg.offsets()[i + 1] - seg.offsets()[i];
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Segment s holding pos and its last document i starting at or before it.
+  bool Find(uint64_t pos, size_t* s, uint64_t* i) const {
+    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
+    if (it == bases_.begin()) return false;
+    *s = static_cast<size_t>(it - bases_.begin()) - 1;
+    const SegmentReader& seg = store_.segment(*s);
+    if (seg.doc_count() == 0 || pos - bases_[*s] >= seg.text_bytes()) return false;
+    const uint64_t local = pos - bases_[*s];
+    const uint64_t* offs = seg.offsets();
+    const uint64_t* j = std::upper_bound(offs, offs + seg.doc_count() + 1, local);
+    if (j == offs) return false;
+    *i = std::min<uint64_t>(static_cast<uint64_t>(j - offs) - 1, seg.doc_count() - 1);
+    return true;
+  }
+  const DocStore& store_;
+  std::vector<uint64_t> bases_;
+};
+
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -143,11 +210,26 @@ struct OpenedCorpus {
   SuffixCorpus corpus;
 };
 
-Status OpenCorpus(Env* env, const std::string& dir, const std::string& name, OpenedCorpus* out) {
+// One side of the job. The merge needs the SA index (its suffix arrays);
+// the anchors method needs only text, so it reads the store's segments and
+// works without an index - except for a token-mode index, whose token ids
+// exist only in the index.
+Status OpenCorpus(Env* env, const std::string& dir, const std::string& name, DedupMethod method,
+                  OpenedCorpus* out) {
   DocStore::Options so;
   so.env = env;
   DEDUPDB_RETURN_IF_ERROR(DocStore::Open(dir, so, &out->store));
-  DEDUPDB_RETURN_IF_ERROR(SuffixArrayIndex::Open(out->store.get(), name, &out->index));
+  Status st = SuffixArrayIndex::Open(out->store.get(), name, &out->index);
+  if (method == DedupMethod::kAnchors && (st.IsNotFound() || (st.ok() && !out->index->token_mode()))) {
+    out->index.reset();
+    StoreCorpusFromSegments(*out->store, &out->corpus, &out->map);
+    return Status::OK();
+  }
+  if (st.IsNotFound()) {
+    return Status::NotFound(dir + ": no suffix-array index '" + name + "' for --method merge; build it with " +
+                            "`dedupdb index-sa " + dir + "` (or use --method anchors, which needs none)");
+  }
+  DEDUPDB_RETURN_IF_ERROR(st);
   const SaManifest& m = out->index->manifest();
   if (!m.token_mode && m.num_docs != out->store->num_docs()) {
     return Status::InvalidArgument(dir + ": suffix-array index '" + name + "' covers " + std::to_string(m.num_docs) +
@@ -179,6 +261,26 @@ void WidenToUnits(std::string_view text, const DocRange* first, const DocRange* 
     }
     pos = end;
   }
+}
+
+void StoreCorpusFromSegments(const DocStore& store, SuffixCorpus* corpus, std::unique_ptr<CorpusMap>* map) {
+  auto m = std::make_unique<StoreCorpusMap>(store);
+  corpus->runs.clear();
+  for (size_t s = 0; s < store.num_segments(); ++s) {
+    const SegmentReader& seg = store.segment(s);
+    SuffixRun r;
+    r.text = reinterpret_cast<const uint8_t*>(seg.AllText().data());
+    r.text_size = seg.text_bytes();
+    r.sa = nullptr;  // no suffix array: the anchors method only
+    r.sa_size = 0;
+    r.global_base = m->bases()[s];
+    r.text_map = &seg.file().map();
+    corpus->runs.push_back(r);
+  }
+  corpus->symbol_bytes = 1;
+  corpus->has_separator = false;
+  corpus->map = m.get();
+  *map = std::move(m);
 }
 
 void SuffixCorpusFromIndex(const SuffixArrayIndex& index, SuffixCorpus* corpus, std::unique_ptr<CorpusMap>* map) {
@@ -225,27 +327,29 @@ Status RunExactDedupJob(const ExactDedupJobOptions& options, ExactDedupJobReport
   }
 
   OpenedCorpus self, other;
-  DEDUPDB_RETURN_IF_ERROR(OpenCorpus(env, options.store_dir, options.index_name, &self));
+  const DedupMethod method = options.dedup.method;
+  DEDUPDB_RETURN_IF_ERROR(OpenCorpus(env, options.store_dir, options.index_name, method, &self));
   const bool across = !options.across_store.empty();
   if (across) {
-    DEDUPDB_RETURN_IF_ERROR(OpenCorpus(env, options.across_store, options.across_index, &other));
-    if (other.index->symbol_bytes() != self.index->symbol_bytes()) {
-      return Status::InvalidArgument(options.across_store + ": its index has " +
-                                     std::to_string(other.index->symbol_bytes()) + "-byte symbols, " +
-                                     options.store_dir + " has " + std::to_string(self.index->symbol_bytes()));
+    DEDUPDB_RETURN_IF_ERROR(OpenCorpus(env, options.across_store, options.across_index, method, &other));
+    if (other.corpus.symbol_bytes != self.corpus.symbol_bytes) {
+      return Status::InvalidArgument(options.across_store + ": its symbols are " +
+                                     std::to_string(other.corpus.symbol_bytes) + " bytes wide, " + options.store_dir +
+                                     "'s " + std::to_string(self.corpus.symbol_bytes) +
+                                     " (a token index against text?)");
     }
   }
-  const bool token_mode = self.index->token_mode();
+  const bool token_mode = self.index != nullptr && self.index->token_mode();
   report->token_mode = token_mode;
   if (token_mode && (options.granularity != Granularity::kSpan || !options.write_path.empty())) {
     return Status::InvalidArgument(
         "token-mode index: --granularity line/paragraph and --write need document text; only range lists "
         "(in token offsets) are available");
   }
-  report->shards = self.index->num_shards();
-  report->other_shards = across ? other.index->num_shards() : 0;
-  report->docs = self.index->num_docs();
-  report->symbols = self.index->manifest().input_symbols;
+  report->shards = self.corpus.runs.size();
+  report->other_shards = across ? other.corpus.runs.size() : 0;
+  report->docs = self.index ? self.index->num_docs() : self.store->num_docs();
+  report->symbols = self.index ? self.index->manifest().input_symbols : self.store->text_bytes();
 
   ExactDedupOptions dopt = options.dedup;
   dopt.env = env;

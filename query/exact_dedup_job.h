@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ bool ParseGranularity(std::string_view name, Granularity* g);
 // every other unit is kept whole. kSpan leaves the ranges as they are.
 void WidenToUnits(std::string_view text, const DocRange* first, const DocRange* last, Granularity g,
                   double threshold, uint64_t doc_id, RangeList* out);
+
+// The text of a store's segments as a SuffixCorpus without suffix arrays
+// (for the anchors method; runs point into the segment mmaps, `map` must
+// outlive the corpus).
+void StoreCorpusFromSegments(const DocStore& store, SuffixCorpus* corpus, std::unique_ptr<CorpusMap>* map);
 
 // Builds the SuffixCorpus of an opened SA index (runs point into its mmaps;
 // `map` must outlive the corpus).

@@ -606,46 +606,54 @@ TEST(ExactDedupCli, SelfManyShardsRangesAndWrittenCorpusMatchOracle) {
   dedupdb::test::TempDir tmp;
   BuildStore(tmp, "s", docs, 900);  // ~30 docs per shard: many cross-shard copies
   const uint64_t k = 12;
-  std::string out, err;
-  int rc = dedupdb::test::RunCommand({dedupdb::test::CliPath(), "-q", "--json", "dedup-exact", tmp.Sub("s"), "--min-len",
-                                      std::to_string(k), "--memory", "1", "--threads", "2", "--ranges", tmp.Sub("r.ddr"),
-                                      "--ranges-jsonl", tmp.Sub("r.jsonl"), "--write", tmp.Sub("out.jsonl.zst")},
-                                     &out, &err);
-  ASSERT_EQ(rc, 0) << err;
-  EXPECT_GT(JsonUint(out, "shards"), 5u) << out;
-  EXPECT_EQ(JsonUint(out, "threads"), 2u) << out;
-  // The position buffer holds at least 1024 entries, so only the
-  // full-size fixture (not the sanitizer run's small one) is sure to spill.
-  if (!dedupdb::test::SmallScale()) {
-    EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
-  }
+  // The anchors method reads the store's segments; the merge, the index's
+  // ~30 shards. Both must give the oracle's ranges and written corpus.
+  for (const char* method : {"anchors", "merge"}) {
+    SCOPED_TRACE(method);
+    std::string out, err;
+    int rc = dedupdb::test::RunCommand({dedupdb::test::CliPath(), "-q", "--json", "dedup-exact", tmp.Sub("s"), "--min-len",
+                                        std::to_string(k), "--memory", "1", "--threads", "2", "--method", method,
+                                        "--ranges", tmp.Sub("r.ddr"), "--ranges-jsonl", tmp.Sub("r.jsonl"), "--write",
+                                        tmp.Sub("out.jsonl.zst")},
+                                       &out, &err);
+    ASSERT_EQ(rc, 0) << err;
+    if (std::string(method) == "merge") {
+      EXPECT_GT(JsonUint(out, "shards"), 5u) << out;
+    }
+    EXPECT_EQ(JsonUint(out, "threads"), 2u) << out;
+    // The position buffer holds at least 1024 entries, so only the
+    // full-size fixture (not the sanitizer run's small one) is sure to spill.
+    if (!dedupdb::test::SmallScale()) {
+      EXPECT_GT(JsonUint(out, "spill_runs"), 0u) << out;
+    }
 
-  RangeList got;
-  RangeListInfo info;
-  Status s = ReadRangeListFile(Env::Default(), tmp.Sub("r.ddr"), &got, &info);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  RangeList want = OracleSelf(docs, k, true);
-  ASSERT_EQ(got, want) << "\n got  " << Describe(got) << "\n want " << Describe(want);
-  EXPECT_EQ(info.min_len, k);
-  EXPECT_EQ(info.store_docs, docs.size());
-  EXPECT_EQ(JsonUint(out, "removed"), want.BytesRemoved());
+    RangeList got;
+    RangeListInfo info;
+    Status s = ReadRangeListFile(Env::Default(), tmp.Sub("r.ddr"), &got, &info);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    RangeList want = OracleSelf(docs, k, true);
+    ASSERT_EQ(got, want) << "\n got  " << Describe(got) << "\n want " << Describe(want);
+    EXPECT_EQ(info.min_len, k);
+    EXPECT_EQ(info.store_docs, docs.size());
+    EXPECT_EQ(JsonUint(out, "removed"), want.BytesRemoved());
 
-  // The written corpus is the input minus the ranges; emptied docs are dropped.
-  auto written = dedupdb::test::ReadJsonlZstOracle(tmp.Sub("out.jsonl.zst"));
-  size_t w = 0;
-  for (uint64_t d = 0; d < docs.size(); ++d) {
-    auto [b, e] = want.ForDoc(d);
-    std::string expect = ApplyRanges(docs[d], b, e);
-    if (expect.empty() && !docs[d].empty()) continue;
-    ASSERT_LT(w, written.size());
-    EXPECT_EQ(written[w].id, "s-" + std::to_string(d));
-    EXPECT_EQ(written[w].text, expect) << "doc " << d;
-    ++w;
+    // The written corpus is the input minus the ranges; emptied docs are dropped.
+    auto written = dedupdb::test::ReadJsonlZstOracle(tmp.Sub("out.jsonl.zst"));
+    size_t w = 0;
+    for (uint64_t d = 0; d < docs.size(); ++d) {
+      auto [b, e] = want.ForDoc(d);
+      std::string expect = ApplyRanges(docs[d], b, e);
+      if (expect.empty() && !docs[d].empty()) continue;
+      ASSERT_LT(w, written.size());
+      EXPECT_EQ(written[w].id, "s-" + std::to_string(d));
+      EXPECT_EQ(written[w].text, expect) << "doc " << d;
+      ++w;
+    }
+    EXPECT_EQ(w, written.size());
+    // JSONL range list: one line per touched doc.
+    std::string jl = dedupdb::test::ReadFile(tmp.Sub("r.jsonl"));
+    EXPECT_EQ(static_cast<uint64_t>(std::count(jl.begin(), jl.end(), '\n')), want.DocsTouched());
   }
-  EXPECT_EQ(w, written.size());
-  // JSONL range list: one line per touched doc.
-  std::string jl = dedupdb::test::ReadFile(tmp.Sub("r.jsonl"));
-  EXPECT_EQ(static_cast<uint64_t>(std::count(jl.begin(), jl.end(), '\n')), want.DocsTouched());
 }
 
 TEST(ExactDedupCli, AcrossStoresMatchesOracle) {
@@ -724,9 +732,14 @@ TEST(ExactDedupCli, ClearErrors) {
   using dedupdb::test::CliPath;
   using dedupdb::test::RunCommand;
   ASSERT_EQ(RunCommand({CliPath(), "-q", "build", tmp.Sub("s"), tmp.Sub("d.jsonl")}, &out, &err), 0) << err;
-  // No suffix-array index yet: runtime error that says what to run.
-  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s")}, &out, &err), 1);
+  // No suffix-array index: the anchors method (default) reads the store; the
+  // merge is a runtime error that says what to run.
+  ASSERT_EQ(RunCommand({CliPath(), "-q", "--json", "dedup-exact", tmp.Sub("s"), "-k", "5"}, &out, &err), 0) << err;
+  EXPECT_EQ(JsonUint(out, "removed"), OracleSelf(docs, 5, true).BytesRemoved()) << out;
+  EXPECT_GT(JsonUint(out, "removed"), 0u) << out;
+  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--method", "merge"}, &out, &err), 1);
   EXPECT_NE(err.find("index-sa"), std::string::npos) << err;
+  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--method", "sort"}, &out, &err), 2);
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--keep", "some"}, &out, &err), 2);
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "--threshold", "1.5"}, &out, &err), 2);
   EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("nope")}, &out, &err), 1);
@@ -738,8 +751,13 @@ TEST(ExactDedupCli, ClearErrors) {
   ASSERT_EQ(RunCommand({CliPath(), "-q", "index-sa", tmp.Sub("s"), "--memory", "64M"}, &out, &err), 0) << err;
   WriteJsonl(tmp.Sub("d2.jsonl"), docs, "e");
   ASSERT_EQ(RunCommand({CliPath(), "-q", "build", tmp.Sub("s"), tmp.Sub("d2.jsonl")}, &out, &err), 0) << err;
-  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "-k", "5"}, &out, &err), 1);
+  EXPECT_EQ(RunCommand({CliPath(), "-q", "dedup-exact", tmp.Sub("s"), "-k", "5", "--method", "merge"}, &out, &err), 1);
   EXPECT_NE(err.find("rebuild"), std::string::npos) << err;
+  // The anchors method reads the store itself, so the stale index does not matter.
+  ASSERT_EQ(RunCommand({CliPath(), "-q", "--json", "dedup-exact", tmp.Sub("s"), "-k", "5"}, &out, &err), 0) << err;
+  Docs both = docs;
+  both.insert(both.end(), docs.begin(), docs.end());
+  EXPECT_EQ(JsonUint(out, "removed"), OracleSelf(both, 5, true).BytesRemoved()) << out;
 }
 
 

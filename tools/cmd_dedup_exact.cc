@@ -1,10 +1,11 @@
 // dedupdb dedup-exact STORE [--min-len 100] [--keep first|none] [--across OTHER]
-//                   [--granularity span|line|paragraph --threshold 0.5]
+//                   [--method anchors|merge] [--granularity span|line|paragraph --threshold 0.5]
 //                   [--ranges OUT.ddr] [--ranges-jsonl OUT.jsonl] [--write OUT.jsonl.zst]
-// Exact-substring dedup over the store's suffix-array index (build it first
-// with `dedupdb index-sa STORE`): every window of --min-len bytes (tokens for
-// a token index) that occurs more than once, or that occurs in OTHER, becomes
-// a removal range. Method and output formats: docs/exact_dedup.md.
+// Exact-substring dedup: every window of --min-len bytes (tokens for a token
+// index) that occurs more than once, or that occurs in OTHER, becomes a
+// removal range. The default anchors method reads the store's text directly;
+// --method merge needs the suffix-array index (`dedupdb index-sa STORE`), as
+// does a token-mode dedup. Methods and output formats: docs/exact_dedup.md.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -183,9 +184,9 @@ cli::CommandRegistrar reg(
     "dedup-exact", "Exact-substring dedup: remove repeated spans of >= k bytes (or tokens), within or across stores",
     [](CLI::App* app) {
       auto o = std::make_shared<Opts>();
-      app->add_option("STORE", o->store, "Store directory (with a suffix-array index: dedupdb index-sa)")->required();
+      app->add_option("STORE", o->store, "Store directory (--method merge and token mode also need its suffix-array index: dedupdb index-sa)")->required();
       app->add_option("--min-len,-k", o->min_len, "Minimum repeated span length k (bytes; tokens for a token index)");
-      app->add_option("--index", o->index, "Suffix-array index name");
+      app->add_option("--index", o->index, "Suffix-array index name (--method merge; token-mode indexes)");
       app->add_option("--across", o->across, "Other store: remove spans of STORE that occur in it");
       app->add_option("--across-index", o->across_index, "Suffix-array index name in the other store");
       app->add_option("--method", o->method,
