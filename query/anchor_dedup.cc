@@ -594,7 +594,7 @@ class GroupResolver {
 // nthreads threads taking chunks of the runs in turn. False if the table
 // cannot hold the anchors of a single hash value.
 bool ScanPass(const Geometry& g, const std::vector<Source>& srcs, size_t nthreads, AnchorTable* table,
-              ProgressMeter* meter, std::atomic<uint64_t>* scanned) {
+              std::atomic<uint64_t>* scanned) {
   struct Chunk {
     int src;
     size_t run;
@@ -630,20 +630,8 @@ bool ScanPass(const Geometry& g, const std::vector<Source>& srcs, size_t nthread
   };
   std::vector<std::thread> threads;
   for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(work);
-  std::thread watcher;
-  std::atomic<bool> done{false};
-  if (meter != nullptr) {
-    watcher = std::thread([&] {
-      while (!done.load()) {
-        meter->Update(scanned->load());
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-    });
-  }
   work();
   for (std::thread& th : threads) th.join();
-  done.store(true);
-  if (watcher.joinable()) watcher.join();
   return !overflow.load();
 }
 
@@ -724,14 +712,36 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
   const uint64_t cap = std::max<uint64_t>(options.memory_bytes / 2 / sizeof(Anchor), 2 * AnchorScanner<1>::kFlush);
   AnchorTable table(cap);
 
-  ProgressMeter meter("dedup-exact anchors", symbols, ProgressMeter::Unit::kItems, options.show_progress);
-  std::atomic<uint64_t> scanned{0};
+  // Progress in symbols: each pass counts its scan once and its resolve once
+  // (in 256 steps, one per top bucket); the total is re-estimated after
+  // every pass from the share of the hash space it covered.
+  ProgressMeter meter("dedup-exact anchors", 2 * symbols, ProgressMeter::Unit::kItems, options.show_progress);
+  std::atomic<uint64_t> progress{0}, total{2 * symbols}, pass{1};
+  std::atomic<bool> finished{false};
+  std::thread watcher;
+  if (options.show_progress) {
+    watcher = std::thread([&] {  // the only thread that touches the meter until the end
+      while (!finished.load()) {
+        meter.SetTotal(total.load());
+        meter.Update(progress.load(), pass.load(), "pass");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  struct StopWatcher {
+    std::atomic<bool>* finished;
+    std::thread* t;
+    ~StopWatcher() {
+      finished->store(true);
+      if (t->joinable()) t->join();
+    }
+  } stop_watcher{&finished, &watcher};
   const auto t0 = Clock::now();
   for (uint64_t lo = 0; lo < kHashSpace;) {
     table.Begin(lo, kHashSpace);
-    scanned.store(0);
+    progress.store(2 * symbols * stats->anchor_passes);
     auto ts = Clock::now();
-    if (!ScanPass(g, srcs, nthreads, &table, options.show_progress ? &meter : nullptr, &scanned)) {
+    if (!ScanPass(g, srcs, nthreads, &table, &progress)) {
       // Low-complexity text (a long run of one short period) gives one
       // core hash an anchor per period; FindExactDuplicates falls back to
       // the merge when there is a suffix array.
@@ -768,6 +778,7 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
           std::sort(f, f + m, by_key);
           w->status = res.Bucket(f, m);
         }
+        progress.fetch_add(symbols / 256);
       }
     };
     std::vector<std::thread> threads;
@@ -776,9 +787,16 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
     for (std::thread& th : threads) th.join();
     for (Worker& w : workers) DEDUPDB_RETURN_IF_ERROR(w.status);
     stats->resolve_seconds += Since(ts);
+    // Passes still to come, if they cover as much of the hash space as this one.
+    const uint64_t left = (kHashSpace - hi + (hi - lo) - 1) / (hi - lo);
+    total.store(2 * symbols * (stats->anchor_passes + left));
+    pass.store(stats->anchor_passes + 1);
     lo = hi;
   }
-  meter.Update(symbols);
+  finished.store(true);
+  if (watcher.joinable()) watcher.join();
+  meter.SetTotal(2 * symbols * stats->anchor_passes);
+  meter.Update(2 * symbols * stats->anchor_passes, stats->anchor_passes, "passes");
   meter.Finish();
   for (Worker& w : workers) stats->anchor_groups += w.stats.anchor_groups;
   stats->merge_seconds = Since(t0);
