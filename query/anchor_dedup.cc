@@ -29,6 +29,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include "query/exact_dedup_parts.h"
@@ -152,7 +153,8 @@ void ForEachSegment(const Source& src, const SuffixRun& run, uint64_t lo, uint64
 // never rescans for lack of memory and never exceeds it.
 class AnchorTable {
  public:
-  explicit AnchorTable(uint64_t cap) : cap_(cap), a_(new Anchor[cap]) {}
+  explicit AnchorTable(uint64_t cap) : cap_(cap), a_(new (std::nothrow) Anchor[cap]) {}
+  bool ok() const { return a_ != nullptr; }
   void Begin(uint64_t lo, uint64_t hi) {
     lo_ = lo;
     hi_.store(hi);
@@ -709,8 +711,17 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
   ExactDedupOptions spill_opts = options;
   spill_opts.memory_bytes = std::max<uint64_t>(options.memory_bytes / 2, 1);
   std::vector<Worker> workers = MakeWorkers(nthreads, spill_opts, env);
-  const uint64_t cap = std::max<uint64_t>(options.memory_bytes / 2 / sizeof(Anchor), 2 * AnchorScanner<1>::kFlush);
+  // No bigger than 3x the anchors random text would give (more only in
+  // low-complexity text, which then takes another pass).
+  const double expected = 2.0 / double(g.w + 1) * double(symbols);
+  const uint64_t cap = std::max<uint64_t>(
+      std::min<uint64_t>(options.memory_bytes / 2 / sizeof(Anchor), static_cast<uint64_t>(3 * expected) + (1 << 20)),
+      2 * AnchorScanner<1>::kFlush);
   AnchorTable table(cap);
+  if (!table.ok()) {
+    return Status::InvalidArgument("exact dedup: cannot allocate the anchor table (" +
+                                   std::to_string(cap * sizeof(Anchor)) + " bytes); lower --memory");
+  }
 
   // Progress in symbols: each pass counts its scan once and its resolve once
   // (in 256 steps, one per top bucket); the total is re-estimated after
