@@ -31,6 +31,7 @@
 #include <mutex>
 #include <new>
 #include <thread>
+#include <unordered_map>
 
 #include "query/exact_dedup_parts.h"
 #include "storage/progress.h"
@@ -150,24 +151,28 @@ void ForEachSegment(const Source& src, const SuffixRun& run, uint64_t lo, uint64
 // A pass's anchors: one fixed array, filled by the scanning threads through
 // local buffers. When it is full, the pass's hash range is halved and the
 // anchors above it are dropped (a later pass finds them again), so a pass
-// never rescans for lack of memory and never exceeds it.
+// never rescans for lack of memory and never exceeds it. If the range is
+// down to one hash value and still does not fit, that value is a *giant*
+// group: the table drops it (empty range) and the caller streams it.
 class AnchorTable {
  public:
   explicit AnchorTable(uint64_t cap) : cap_(cap), a_(new (std::nothrow) Anchor[cap]) {}
   bool ok() const { return a_ != nullptr; }
+  uint64_t capacity() const { return cap_; }
   void Begin(uint64_t lo, uint64_t hi) {
     lo_ = lo;
     hi_.store(hi);
     n_ = 0;
+    giant_ = false;
   }
   uint64_t lo() const { return lo_; }
   uint64_t hi() const { return hi_.load(std::memory_order_relaxed); }
+  bool giant() const { return giant_; }
   Anchor* data() { return a_.get(); }
   uint64_t size() const { return n_; }
 
-  // Moves buf's anchors that are still in range into the table; false if
-  // they do not fit even in a range of one hash value.
-  bool Append(std::vector<Anchor>* buf) {
+  // Moves buf's anchors that are still in range into the table.
+  void Append(std::vector<Anchor>* buf) {
     std::lock_guard<std::mutex> lock(mu_);
     for (;;) {
       const uint64_t h = hi_.load();
@@ -176,7 +181,13 @@ class AnchorTable {
         if (x.hash() < h) (*buf)[keep++] = x;
       buf->resize(keep);
       if (n_ + keep <= cap_) break;
-      if (h - lo_ <= 1) return false;
+      if (h - lo_ <= 1) {  // hash value lo_ alone overflows
+        giant_ = true;
+        hi_.store(lo_);
+        n_ = 0;
+        buf->clear();
+        return;
+      }
       const uint64_t mid = lo_ + (h - lo_) / 2;
       hi_.store(mid);
       uint64_t m = 0;
@@ -187,7 +198,6 @@ class AnchorTable {
     std::copy(buf->begin(), buf->end(), a_.get() + n_);
     n_ += buf->size();
     buf->clear();
-    return true;
   }
 
  private:
@@ -196,15 +206,35 @@ class AnchorTable {
   std::mutex mu_;
   uint64_t lo_ = 0, n_ = 0;
   std::atomic<uint64_t> hi_{0};
+  bool giant_ = false;  // written under mu_, read after the scan
 };
 
-// Lists the anchors of the windows inside [s, e) whose core hash lies in the
-// table's range, through a local buffer.
-template <unsigned SB>
+// Where a scanner's anchors go: the pass's table, through a local buffer.
+class TableSink {
+ public:
+  static constexpr size_t kFlush = 4096;
+  explicit TableSink(AnchorTable* t) : t_(t) { buf_.reserve(kFlush); }
+  bool Wants(uint64_t h) const { return h >= t_->lo() && h < t_->hi(); }
+  void Push(const Anchor& a, const uint8_t* /*text at the anchor*/) {
+    buf_.push_back(a);
+    if (buf_.size() >= kFlush) t_->Append(&buf_);
+  }
+  void Flush() {
+    if (!buf_.empty()) t_->Append(&buf_);
+  }
+
+ private:
+  AnchorTable* t_;
+  std::vector<Anchor> buf_;
+};
+
+// Hands the anchors of the windows inside [s, e) whose core hash the sink
+// wants to the sink.
+template <unsigned SB, typename Sink>
 class AnchorScanner {
  public:
-  AnchorScanner(const Geometry& g, const SuffixRun& run, int tag, AnchorTable* table, std::vector<Anchor>* buf)
-      : g_(g), run_(run), tag_(tag), table_(table), out_(buf) {
+  AnchorScanner(const Geometry& g, const SuffixRun& run, int tag, Sink* sink)
+      : g_(g), run_(run), tag_(tag), sink_(sink) {
     text_bytes_ = run.text_size * SB;
     mask_ = g.m * SB >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * g.m * SB)) - 1;
   }
@@ -264,33 +294,41 @@ class AnchorScanner {
 
   // Anchor a serves windows p in [p_lo, p_hi].
   void Emit(uint64_t a, uint64_t p_lo, uint64_t p_hi) {
-    const uint64_t h = XXH3_64bits(run_.text + a * SB, g_.c * SB) >> 16;
-    if (h < table_->lo() || h >= table_->hi()) return;
+    const uint8_t* at = run_.text + a * SB;
+    const uint64_t h = XXH3_64bits(at, g_.c * SB) >> 16;
+    if (!sink_->Wants(h)) return;
     const uint64_t dmin = a - p_hi, span = p_hi - p_lo;
-    out_->push_back(Anchor{(h << 16) | dmin,
-                           (uint64_t(tag_) << 63) | ((run_.global_base + a) << 16) | span});
-    if (out_->size() >= kFlush && !table_->Append(out_)) overflow_ = true;
+    sink_->Push(Anchor{(h << 16) | dmin, (uint64_t(tag_) << 63) | ((run_.global_base + a) << 16) | span}, at);
   }
-
- public:
-  static constexpr size_t kFlush = 4096;
-  bool overflow() const { return overflow_; }
-
- private:
 
   const Geometry& g_;
   const SuffixRun& run_;
   int tag_;
-  AnchorTable* table_;
-  std::vector<Anchor>* out_;
-  bool overflow_ = false;
+  Sink* sink_;
   uint64_t text_bytes_ = 0, mask_ = 0;
   std::vector<uint64_t> grams_;
+};
+
+// Anchors of one group with equal offsets and surroundings (the union of
+// their windows), compared byte for byte: their windows are equal offset by
+// offset.
+struct AnchorClass {
+  uint32_t first = 0, size = 0;  // members_[first, first + size) (in-memory groups)
+  uint32_t dmin = 0, dmax = 0;
+  uint64_t ch = 0;                // hash of the surroundings
+  const uint8_t* rep = nullptr;   // text at one member's anchor
+  uint64_t self = 0, other = 0;
+  uint64_t x0 = 0;                // smallest self position (anchor)
+  const uint8_t* x0_ptr = nullptr;
+  uint32_t flags_at = 0;          // per-offset flags, index d - dmin
 };
 
 // Resolves the groups of one hash bucket at a time into removed positions,
 // stats and top spans.
 class GroupResolver {
+ public:
+  using Class = AnchorClass;
+
  public:
   GroupResolver(const Geometry& g, const ExactDedupOptions& o, bool across, const Source* srcs, Worker* w)
       : g_(g), keep_(o.keep), across_(across), srcs_(srcs), w_(w) {
@@ -343,14 +381,6 @@ class GroupResolver {
     uint64_t pos;
     const uint8_t* ptr;  // text at pos
     int tag;
-  };
-  struct Class {
-    uint32_t first, size;  // members_[first, first + size), in position order within a tag
-    uint32_t dmin, dmax;
-    uint64_t self = 0, other = 0;
-    uint64_t x0 = 0;           // smallest self position (anchor)
-    const uint8_t* x0_ptr = nullptr;
-    uint32_t flags_at = 0;     // per-offset flags in flags_, index d - dmin
   };
   struct WindowEntry {
     uint64_t h;
@@ -418,6 +448,8 @@ class GroupResolver {
       c.size = j - i;
       c.dmin = members_[i].dmin;
       c.dmax = members_[i].dmax;
+      c.ch = members_[i].ch;
+      c.rep = members_[i].ptr;
       for (uint32_t t = i; t < j; ++t) {
         const Member& m = members_[t];
         if (m.tag == 0) {
@@ -430,21 +462,66 @@ class GroupResolver {
       classes_.push_back(c);
       i = j;
     }
-    if (classes_.size() == 1) {
+    bool many = false;
+    DEDUPDB_RETURN_IF_ERROR(ResolveClasses(&classes_, &flags_, &many));
+    for (const Class& c : classes_) {
+      for (uint32_t t = c.first; t < c.first + c.size; ++t) {
+        DEDUPDB_RETURN_IF_ERROR(
+            EmitMember(c, many ? flags_.data() + c.flags_at : nullptr, members_[t].tag, members_[t].pos));
+      }
+    }
+    return Status::OK();
+  }
+
+ public:
+  // Counts the distinct windows of a group's classes (stats, top spans) and,
+  // with more than one class (*many), flags per class and offset what the
+  // other classes' copies decide. Classes need rep, offsets, counts and x0.
+  Status ResolveClasses(std::vector<Class>* classes, std::vector<uint8_t>* flags, bool* many) {
+    *many = classes->size() > 1;
+    if (!*many) {
       // Every window of the group is this class's alone: dmax - dmin + 1
       // distinct windows with the same counts, the earliest at x0 - dmax.
-      const Class& c = classes_[0];
+      const Class& c = (*classes)[0];
       const uint64_t nd = c.dmax - c.dmin + 1;
       if (Repeated(c.self, c.other)) {
         w_->stats.repeated_groups += nd;
         w_->stats.repeated_windows += c.self * nd;
         for (uint64_t d = c.dmax; d + 1 > c.dmin && w_->top->Wants(c.self, c.x0 - d); --d)
-          w_->top->Offer(c.self, c.other, c.x0 - d, c.x0_ptr - d * sb, Avail(0, c.x0 - d));
+          w_->top->Offer(c.self, c.other, c.x0 - d, c.x0_ptr - d * g_.sb, Avail(0, c.x0 - d));
       }
-      return EmitClass(c, nullptr);
+      return Status::OK();
     }
-    return ManyClasses();
+    return ManyClasses(classes, flags);
   }
+
+  // Removes the windows of one member (tag, anchor at pos) of class c: all
+  // of them where the class decides alone (keep first: every member but x0;
+  // keep none: all once the class has two; across: all if the class has an
+  // other-corpus member), else those at offsets flagged (flags != nullptr):
+  // x0's (keep first / none) or every self member's (across).
+  Status EmitMember(const Class& c, const uint8_t* flags, int tag, uint64_t pos) {
+    if (tag != 0) return Status::OK();
+    const bool all = across_ ? c.other > 0 : (keep_ == KeepPolicy::kNone ? c.self >= 2 : false);
+    const bool whole = all || (!across_ && keep_ == KeepPolicy::kFirst && pos != c.x0);
+    if (whole) return Remove(pos - c.dmax, pos - c.dmin + 1);
+    if (flags == nullptr || (!across_ && pos != c.x0)) return Status::OK();
+    // Runs of flagged offsets d in [d1, d2] -> window starts [pos - d2, pos - d1].
+    const uint32_t nd = c.dmax - c.dmin + 1;
+    for (uint32_t i = 0; i < nd;) {
+      if (!flags[i]) {
+        ++i;
+        continue;
+      }
+      uint32_t j = i;
+      while (j + 1 < nd && flags[j + 1]) ++j;
+      DEDUPDB_RETURN_IF_ERROR(Remove(pos - (c.dmin + j), pos - (c.dmin + i) + 1));
+      i = j + 1;
+    }
+    return Status::OK();
+  }
+
+ private:
 
   bool Repeated(uint64_t self, uint64_t other) const { return across_ ? self > 0 && other > 0 : self >= 2; }
 
@@ -461,52 +538,24 @@ class GroupResolver {
     return w_->spiller->AddRange(s, e);
   }
 
-  // Removes what the class removes at every offset, and (flags != nullptr)
-  // what it removes at flagged offsets only: x0's windows (keep first /
-  // none) or all self members' windows (across).
-  Status EmitClass(const Class& c, const uint8_t* flags) {
-    const bool all = across_ ? c.other > 0 : (keep_ == KeepPolicy::kNone ? c.self >= 2 : false);
-    for (uint32_t t = c.first; t < c.first + c.size; ++t) {
-      const Member& m = members_[t];
-      if (m.tag != 0) continue;
-      const bool whole = all || (!across_ && keep_ == KeepPolicy::kFirst && m.pos != c.x0);
-      if (whole) {
-        DEDUPDB_RETURN_IF_ERROR(Remove(m.pos - c.dmax, m.pos - c.dmin + 1));
-        continue;
-      }
-      if (flags == nullptr || (!across_ && m.pos != c.x0)) continue;
-      // Runs of flagged offsets d in [d1, d2] -> window starts [pos - d2, pos - d1].
-      const uint32_t nd = c.dmax - c.dmin + 1;
-      for (uint32_t i = 0; i < nd;) {
-        if (!flags[i]) {
-          ++i;
-          continue;
-        }
-        uint32_t j = i;
-        while (j + 1 < nd && flags[j + 1]) ++j;
-        DEDUPDB_RETURN_IF_ERROR(Remove(m.pos - (c.dmin + j), m.pos - (c.dmin + i) + 1));
-        i = j + 1;
-      }
-    }
-    return Status::OK();
-  }
-
   // Windows of different classes may still be equal at some offsets: hash
   // every class's windows, group equal ones (compared byte for byte) and
   // flag, per class and offset, what the other classes' copies decide.
-  Status ManyClasses() {
+  Status ManyClasses(std::vector<Class>* classes_ptr, std::vector<uint8_t>* flags_ptr) {
+    std::vector<Class>& classes = *classes_ptr;
+    std::vector<uint8_t>& flags = *flags_ptr;
     const uint64_t sb = g_.sb, k = g_.k;
     entries_.clear();
     uint64_t windows = 0;
-    for (const Class& c : classes_) windows += c.dmax - c.dmin + 1;
+    for (const Class& c : classes) windows += c.dmax - c.dmin + 1;
     if (windows >= UINT32_MAX) return Status::NotSupported("exact dedup: more than 2^32 windows in one anchor group");
     uint32_t nflags = 0;
-    for (uint32_t ci = 0; ci < classes_.size(); ++ci) {
-      Class& c = classes_[ci];
+    for (uint32_t ci = 0; ci < classes.size(); ++ci) {
+      Class& c = classes[ci];
       c.flags_at = nflags;
       nflags += c.dmax - c.dmin + 1;
       // Windows start at rep - d for d = dmax down to dmin: roll rightwards.
-      const uint8_t* rep = members_[c.first].ptr;
+      const uint8_t* rep = c.rep;
       const uint8_t* p = rep - c.dmax * sb;
       uint64_t h = 0;
       for (uint64_t i = 0; i < k; ++i) h = h * kBase + Symbol(p + i * sb) + 1;
@@ -517,11 +566,11 @@ class GroupResolver {
         p += sb;
       }
     }
-    flags_.assign(nflags, 0);
+    flags.assign(nflags, 0);
     // Distinct windows: an open-addressing table on (hash, offset), each hit
     // confirmed by memcmp against the set's first window (a false hit probes
     // on). Equal windows always have equal offsets.
-    auto window = [&](const WindowEntry& e) { return members_[classes_[e.cls].first].ptr - uint64_t(e.d) * sb; };
+    auto window = [&](const WindowEntry& e) { return classes[e.cls].rep - uint64_t(e.d) * sb; };
     size_t slots = 16;
     while (slots < 2 * entries_.size()) slots *= 2;
     if (table_.size() < slots) table_.resize(slots);
@@ -546,7 +595,7 @@ class GroupResolver {
         }
       }
       WindowSet& ws = sets_[set_of_[i]];
-      const Class& c = classes_[e.cls];
+      const Class& c = classes[e.cls];
       ++ws.classes;
       ws.self += c.self;
       ws.other += c.other;
@@ -560,9 +609,9 @@ class GroupResolver {
     }
     for (uint32_t i = 0; i < entries_.size(); ++i) {
       const WindowSet& ws = sets_[set_of_[i]];
-      if (ws.classes < 2) continue;  // the class alone decides (EmitClass)
+      if (ws.classes < 2) continue;  // the class alone decides (EmitMember)
       const WindowEntry& e = entries_[i];
-      const Class& c = classes_[e.cls];
+      const Class& c = classes[e.cls];
       bool flag;
       if (across_) {
         flag = ws.other > 0;
@@ -571,9 +620,8 @@ class GroupResolver {
       } else {
         flag = c.self > 0 && &c != ws.min;
       }
-      flags_[c.flags_at + (e.d - c.dmin)] = flag;
+      flags[c.flags_at + (e.d - c.dmin)] = flag;
     }
-    for (const Class& c : classes_) DEDUPDB_RETURN_IF_ERROR(EmitClass(c, flags_.data() + c.flags_at));
     return Status::OK();
   }
 
@@ -592,11 +640,11 @@ class GroupResolver {
   std::vector<WindowSet> sets_;
 };
 
-// One pass: the anchors with core hash in the table's range, scanned by
-// nthreads threads taking chunks of the runs in turn. False if the table
-// cannot hold the anchors of a single hash value.
-bool ScanPass(const Geometry& g, const std::vector<Source>& srcs, size_t nthreads, AnchorTable* table,
-              std::atomic<uint64_t>* scanned) {
+// One pass over the texts: nthreads = sinks->size() threads take chunks of
+// the runs in turn, each handing its anchors to its own sink.
+template <typename Sink>
+void ScanAll(const Geometry& g, const std::vector<Source>& srcs, std::vector<Sink>* sinks,
+             std::atomic<uint64_t>* scanned) {
   struct Chunk {
     int src;
     size_t run;
@@ -609,33 +657,163 @@ bool ScanPass(const Geometry& g, const std::vector<Source>& srcs, size_t nthread
       for (uint64_t x = 0; x < s.runs[r].text_size; x += kChunk)
         chunks.push_back(Chunk{s.tag, r, x, std::min(x + kChunk, s.runs[r].text_size)});
   std::atomic<size_t> next{0};
-  std::atomic<bool> overflow{false};
-  auto work = [&] {
-    std::vector<Anchor> buf;
-    buf.reserve(AnchorScanner<1>::kFlush);
-    for (size_t ci; !overflow.load(std::memory_order_relaxed) && (ci = next.fetch_add(1)) < chunks.size();) {
+  auto work = [&](size_t t) {
+    Sink& sink = (*sinks)[t];
+    for (size_t ci; (ci = next.fetch_add(1)) < chunks.size();) {
       const Chunk& ch = chunks[ci];
       const Source& src = srcs[ch.src];
       const SuffixRun& run = src.runs[ch.run];
       auto scan = [&](auto scanner) {
         ForEachSegment(src, run, ch.lo, ch.hi, [&](uint64_t s, uint64_t e) { scanner.Segment(s, e); });
-        if (scanner.overflow()) overflow.store(true);
       };
       switch (g.sb) {
-        case 1: scan(AnchorScanner<1>(g, run, src.tag, table, &buf)); break;
-        case 2: scan(AnchorScanner<2>(g, run, src.tag, table, &buf)); break;
-        default: scan(AnchorScanner<4>(g, run, src.tag, table, &buf)); break;
+        case 1: scan(AnchorScanner<1, Sink>(g, run, src.tag, &sink)); break;
+        case 2: scan(AnchorScanner<2, Sink>(g, run, src.tag, &sink)); break;
+        default: scan(AnchorScanner<4, Sink>(g, run, src.tag, &sink)); break;
       }
       scanned->fetch_add(ch.hi - ch.lo);
     }
-    if (!buf.empty() && !table->Append(&buf)) overflow.store(true);
+    sink.Flush();
   };
   std::vector<std::thread> threads;
-  for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(work);
-  work();
+  for (size_t t = 1; t < sinks->size(); ++t) threads.emplace_back(work, t);
+  work(0);
   for (std::thread& th : threads) th.join();
-  return !overflow.load();
 }
+
+// A giant group (one core hash with more anchors than the table holds; in
+// practice long runs of a short period, whose anchors mostly share their
+// surroundings): its classes are aggregated while streaming the anchors of
+// that hash, resolved from one representative each, and a second stream
+// then removes each member's windows. Memory: one entry per class.
+class GiantGroup {
+ public:
+  // At most max_classes classes per collector (else it reports overflow).
+  GiantGroup(const Geometry& g, uint64_t hash, uint64_t max_classes) : g_(g), hash_(hash), max_classes_(max_classes) {}
+
+  // Sink of the first stream (one per thread; Absorb merges them).
+  class Collector {
+   public:
+    explicit Collector(GiantGroup* gg) : gg_(gg) {}
+    bool Wants(uint64_t h) const { return h == gg_->hash_; }
+    void Push(const Anchor& a, const uint8_t* at) {
+      ++members_;
+      const uint64_t pos = a.pos();
+      if (classes_.size() >= gg_->max_classes_) {
+        overflow_ = true;
+        return;
+      }
+      AnchorClass* c = gg_->FindOrAdd(&classes_, &index_, a.dmin(), a.dmax(), at);
+      if (a.tag() == 0) {
+        if (c->self == 0 || pos < c->x0) c->x0 = pos, c->x0_ptr = at;
+        ++c->self;
+      } else {
+        ++c->other;
+      }
+    }
+    void Flush() {}
+
+    bool overflow() const { return overflow_; }
+
+   private:
+    friend class GiantGroup;
+    GiantGroup* gg_;
+    bool overflow_ = false;
+    uint64_t members_ = 0;
+    std::vector<AnchorClass> classes_;
+    std::unordered_multimap<uint64_t, uint32_t> index_;
+  };
+
+  // Sink of the second stream: each member's removals, by its worker.
+  class Remover {
+   public:
+    Remover(const GiantGroup* gg, GroupResolver* res) : gg_(gg), res_(res) {}
+    bool Wants(uint64_t h) const { return h == gg_->hash_; }
+    void Push(const Anchor& a, const uint8_t* at) {
+      if (!status_.ok()) return;
+      const AnchorClass* c = gg_->Find(a.dmin(), a.dmax(), at);
+      if (c == nullptr) {
+        status_ = Status::Corruption("exact dedup: an anchor of a giant group changed between two reads of the text");
+        return;
+      }
+      status_ = res_->EmitMember(*c, gg_->many_ ? gg_->flags_.data() + c->flags_at : nullptr, a.tag(), a.pos());
+    }
+    void Flush() {}
+    const Status& status() const { return status_; }
+
+   private:
+    const GiantGroup* gg_;
+    GroupResolver* res_;
+    Status status_;
+  };
+
+  // Merges the collectors into the group's classes; the count of members.
+  uint64_t Absorb(std::vector<Collector>* cs) {
+    uint64_t members = 0;
+    for (Collector& c : *cs) {
+      members += c.members_;
+      for (const AnchorClass& x : c.classes_) {
+        AnchorClass* m = FindOrAdd(&classes_, &index_, x.dmin, x.dmax, x.rep);
+        if (x.self > 0 && (m->self == 0 || x.x0 < m->x0)) m->x0 = x.x0, m->x0_ptr = x.x0_ptr;
+        m->self += x.self;
+        m->other += x.other;
+      }
+      c.classes_.clear();
+      c.index_.clear();
+    }
+    return members;
+  }
+  std::vector<AnchorClass>* classes() { return &classes_; }
+  std::vector<uint8_t>* flags() { return &flags_; }
+  void set_many(bool many) { many_ = many; }
+
+ private:
+  uint64_t ContextBytes(uint64_t dmin, uint64_t dmax) const { return (dmax - dmin + g_.k) * g_.sb; }
+  static uint64_t Key(uint64_t ch, uint64_t dmin, uint64_t dmax) { return Mix(ch ^ (dmin << 40) ^ (dmax << 20)); }
+
+  // The class of the anchor at `at` with a's offsets, added (with zero
+  // counts) if new. Classes compare their surroundings byte for byte.
+  AnchorClass* FindOrAdd(std::vector<AnchorClass>* classes, std::unordered_multimap<uint64_t, uint32_t>* index,
+                         uint64_t dmin, uint64_t dmax, const uint8_t* at) const {
+    const uint64_t bytes = ContextBytes(dmin, dmax);
+    const uint8_t* ctx = at - dmax * g_.sb;
+    const uint64_t ch = XXH3_64bits(ctx, bytes);
+    const uint64_t key = Key(ch, dmin, dmax);
+    auto [lo, hi] = index->equal_range(key);
+    for (auto it = lo; it != hi; ++it) {
+      AnchorClass& c = (*classes)[it->second];
+      if (c.dmin == dmin && c.dmax == dmax && c.ch == ch && std::memcmp(c.rep - dmax * g_.sb, ctx, bytes) == 0)
+        return &c;
+    }
+    AnchorClass c;
+    c.dmin = static_cast<uint32_t>(dmin);
+    c.dmax = static_cast<uint32_t>(dmax);
+    c.ch = ch;
+    c.rep = at;
+    index->emplace(key, static_cast<uint32_t>(classes->size()));
+    classes->push_back(c);
+    return &classes->back();
+  }
+  const AnchorClass* Find(uint64_t dmin, uint64_t dmax, const uint8_t* at) const {
+    const uint64_t bytes = ContextBytes(dmin, dmax);
+    const uint8_t* ctx = at - dmax * g_.sb;
+    const uint64_t ch = XXH3_64bits(ctx, bytes);
+    auto [lo, hi] = index_.equal_range(Key(ch, dmin, dmax));
+    for (auto it = lo; it != hi; ++it) {
+      const AnchorClass& c = classes_[it->second];
+      if (c.dmin == dmin && c.dmax == dmax && c.ch == ch && std::memcmp(c.rep - dmax * g_.sb, ctx, bytes) == 0)
+        return &c;
+    }
+    return nullptr;
+  }
+
+  const Geometry& g_;
+  const uint64_t hash_, max_classes_;
+  std::vector<AnchorClass> classes_;
+  std::unordered_multimap<uint64_t, uint32_t> index_;
+  std::vector<uint8_t> flags_;
+  bool many_ = false;
+};
 
 // Sorts a[0, n) in place into 256 buckets by 8 bits of the hash, from bit
 // `shift` up (MSD radix, American flag: every swap writes to one of 256
@@ -716,7 +894,7 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
   const double expected = 2.0 / double(g.w + 1) * double(symbols);
   const uint64_t cap = std::max<uint64_t>(
       std::min<uint64_t>(options.memory_bytes / 2 / sizeof(Anchor), static_cast<uint64_t>(3 * expected) + (1 << 20)),
-      2 * AnchorScanner<1>::kFlush);
+      2 * TableSink::kFlush);
   AnchorTable table(cap);
   if (!table.ok()) {
     return Status::InvalidArgument("exact dedup: cannot allocate the anchor table (" +
@@ -747,17 +925,52 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
       if (t->joinable()) t->join();
     }
   } stop_watcher{&finished, &watcher};
+  std::vector<GroupResolver> resolvers;
+  for (Worker& w : workers) resolvers.emplace_back(g, options, across, srcs.data(), &w);
+  // A core hash with more anchors than the table holds: two more streams.
+  auto StreamGiantGroup = [&](uint64_t hash) -> Status {
+    const auto ts = Clock::now();
+    GiantGroup giant(g, hash, std::max<uint64_t>(table.capacity() / 8 / nthreads, 1024));
+    std::vector<GiantGroup::Collector> collectors(nthreads, GiantGroup::Collector(&giant));
+    ScanAll(g, srcs, &collectors, &progress);
+    for (const auto& c : collectors) {
+      if (c.overflow()) {
+        // Not a run of a short period: too many distinct surroundings to
+        // keep. FindExactDuplicates falls back to the merge if it can.
+        return Status::NotSupported("exact dedup: more distinct anchor surroundings share one core hash than "
+                                    "--memory holds");
+      }
+    }
+    stats->anchors += giant.Absorb(&collectors);
+    ++stats->anchor_passes;
+    ++workers[0].stats.anchor_groups;
+    ++stats->giant_groups;
+    bool many = false;
+    DEDUPDB_RETURN_IF_ERROR(resolvers[0].ResolveClasses(giant.classes(), giant.flags(), &many));
+    giant.set_many(many);
+    std::vector<GiantGroup::Remover> removers;
+    for (GroupResolver& r : resolvers) removers.emplace_back(&giant, &r);
+    ScanAll(g, srcs, &removers, &progress);
+    ++stats->anchor_passes;
+    for (const auto& r : removers) DEDUPDB_RETURN_IF_ERROR(r.status());
+    stats->resolve_seconds += Since(ts);
+    return Status::OK();
+  };
   const auto t0 = Clock::now();
   for (uint64_t lo = 0; lo < kHashSpace;) {
     table.Begin(lo, kHashSpace);
     progress.store(2 * symbols * stats->anchor_passes);
     auto ts = Clock::now();
-    if (!ScanPass(g, srcs, nthreads, &table, &progress)) {
-      // Low-complexity text (a long run of one short period) gives one
-      // core hash an anchor per period; FindExactDuplicates falls back to
-      // the merge when there is a suffix array.
-      return Status::NotSupported("exact dedup: more anchors share one core hash than --memory holds (" +
-                                  std::to_string(cap) + ")");
+    {
+      std::vector<TableSink> sinks(nthreads, TableSink(&table));
+      ScanAll(g, srcs, &sinks, &progress);
+    }
+    if (table.giant()) {
+      stats->scan_seconds += Since(ts);
+      ++stats->anchor_passes;
+      DEDUPDB_RETURN_IF_ERROR(StreamGiantGroup(lo));
+      lo += 1;
+      continue;
     }
     stats->scan_seconds += Since(ts);
     ++stats->anchor_passes;
@@ -771,7 +984,7 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
     RadixPass(table.data(), n, shift, lo, top);
     std::atomic<size_t> next{0};
     auto resolve = [&](Worker* w) {
-      GroupResolver res(g, options, across, srcs.data(), w);
+      GroupResolver& res = resolvers[static_cast<size_t>(w - workers.data())];
       uint64_t sub[257];
       for (size_t b; w->status.ok() && (b = next.fetch_add(1)) < 256;) {
         Anchor* first = table.data() + top[b];

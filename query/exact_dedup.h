@@ -137,6 +137,7 @@ struct ExactDedupStats {
   uint64_t anchors = 0;           // anchors method: anchors found (all passes)
   uint64_t anchor_groups = 0;     // ... groups of >= 2 anchors with equal text after them
   uint64_t anchor_passes = 0;     // ... passes over the text (hash ranges that fit the memory budget)
+  uint64_t giant_groups = 0;      // ... groups larger than the budget, streamed (2 more passes each)
   uint64_t repeated_groups = 0;   // distinct k-windows that count as repeated / matched
   uint64_t repeated_windows = 0;  // window occurrences in this corpus inside such groups
   uint64_t removed_windows = 0;   // windows marked for removal

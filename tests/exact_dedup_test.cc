@@ -820,31 +820,75 @@ TEST(ExactDedupAnchors, PeriodicTextMatchesOracle) {
   }
 }
 
-// One core shared by more anchors than the budget holds (a long run of one
-// byte): the anchors method cannot split the group, and the suffix-array
-// merge answers instead, saying so.
-TEST(ExactDedupAnchors, OversizedGroupFallsBackToTheMerge) {
-  Docs docs = {std::string(30000, ' ') + "end one", "start two" + std::string(25000, ' ')};
-  const uint64_t k = 50;
-  RangeList want = OracleSelf(docs, k, true);
-  ShardedCorpus sc;
-  BuildShards(docs, 2, true, 8, &sc);
+// One core shared by more anchors than the budget holds (long runs of one
+// byte, and of a short period, with different surroundings): the group is
+// streamed (classes aggregated, then members removed) instead of loaded.
+// Against the oracle with both keep policies, 1 and 2 threads, with and
+// without suffix arrays (nothing to fall back to), and in across mode.
+TEST(ExactDedupAnchors, OversizedGroupIsStreamed) {
+  Docs docs = {std::string(30000, ' ') + "end one", "start two" + std::string(25000, ' '),
+               "x" + std::string(9000, ' ') + "y",
+               std::string(12000, '-') + "ab" + std::string(7000, '-'), "abc"};
+  for (int i = 0; i < 6000; ++i) docs[4] += "abc";
   dedupdb::test::TempDir tmp;
+  for (uint64_t k : {20, 50}) {
+    for (KeepPolicy keep : {KeepPolicy::kFirst, KeepPolicy::kNone}) {
+      RangeList want = OracleSelf(docs, k, keep == KeepPolicy::kFirst);
+      for (bool with_sa : {true, false}) {
+        ShardedCorpus sc;
+        BuildShards(docs, 2, true, 8, &sc);
+        if (!with_sa)
+          for (SuffixRun& r : sc.corpus.runs) r.sa = nullptr;
+        for (unsigned threads : {1u, 2u}) {
+          ExactDedupOptions o;
+          o.min_len = k;
+          o.keep = keep;
+          o.threads = threads;
+          o.memory_bytes = 256 << 10;  // 8192 anchors; the space runs alone have ~55000
+          o.tmp_dir = tmp.path();
+          RangeList got;
+          ExactDedupStats st;
+          Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
+          ASSERT_TRUE(s.ok()) << s.ToString();
+          EXPECT_TRUE(st.fallback.empty()) << st.fallback;
+          EXPECT_GT(st.anchors, 8192u);
+          EXPECT_GE(st.giant_groups, 1u);
+          EXPECT_EQ(got, want) << "k=" << k << " sa=" << with_sa << " threads=" << threads << "\n got  "
+                               << Describe(got) << "\n want " << Describe(want);
+          // The counters agree with the merge's.
+          if (with_sa && threads == 1) {
+            ExactDedupStats ms;
+            RangeList mr;
+            o.method = DedupMethod::kMerge;
+            ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &mr, &ms).ok());
+            EXPECT_EQ(mr, got);
+            EXPECT_EQ(ms.repeated_groups, st.repeated_groups);
+            EXPECT_EQ(ms.repeated_windows, st.repeated_windows);
+            EXPECT_EQ(ms.removed_windows, st.removed_windows);
+            ASSERT_FALSE(st.top.empty());
+            EXPECT_EQ(ms.top[0].count, st.top[0].count);
+            EXPECT_EQ(ms.top[0].position, st.top[0].position);
+          }
+        }
+      }
+    }
+  }
+  // Across: the other corpus holds one long run of spaces.
+  Docs other = {std::string(20000, ' ')};
+  ShardedCorpus a, b;
+  BuildShards(docs, 2, true, 8, &a);
+  BuildShards(other, 1, true, 8, &b);
   ExactDedupOptions o;
-  o.min_len = k;
-  o.memory_bytes = 256 << 10;  // 8192 anchors; the run has ~55000
+  o.min_len = 40;
+  o.memory_bytes = 256 << 10;
   o.tmp_dir = tmp.path();
   RangeList got;
   ExactDedupStats st;
-  ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &got, &st).ok());
-  EXPECT_NE(st.fallback.find("core hash"), std::string::npos) << st.fallback;
-  EXPECT_EQ(st.anchor_passes, 0u);  // the merge's stats
-  EXPECT_EQ(got, want);
-  // Without suffix arrays there is nothing to fall back to: a clear error.
-  for (SuffixRun& r : sc.corpus.runs) r.sa = nullptr;
-  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
-  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
-  EXPECT_NE(s.message().find("--memory"), std::string::npos) << s.ToString();
+  ASSERT_TRUE(FindExactDuplicates(a.corpus, &b.corpus, o, &got, &st).ok());
+  EXPECT_EQ(got, OracleAcross(docs, other, 40));
+  EXPECT_TRUE(st.fallback.empty()) << st.fallback;
+  EXPECT_GE(st.giant_groups, 1u);
 }
+
 }  // namespace
 }  // namespace dedupdb

@@ -77,6 +77,7 @@ void PrintJson(const Opts& o, const ExactDedupJobOptions& jo, const ExactDedupJo
       .Field("anchors", s.anchors)
       .Field("anchor_groups", s.anchor_groups)
       .Field("anchor_passes", s.anchor_passes)
+      .Field("giant_groups", s.giant_groups)
       .Field("merge_seconds", s.merge_seconds)
       .Field("collect_seconds", s.collect_seconds)
       .Field("scan_seconds", s.scan_seconds)
