@@ -22,6 +22,7 @@
 #include "query/range_list.h"
 #include "storage/coding.h"
 #include "storage/env.h"
+#include "storage/fault_injection_env.h"
 #include "tests/test_util.h"
 
 namespace dedupdb {
@@ -888,6 +889,36 @@ TEST(ExactDedupAnchors, OversizedGroupIsStreamed) {
   EXPECT_EQ(got, OracleAcross(docs, other, 40));
   EXPECT_TRUE(st.fallback.empty()) << st.fallback;
   EXPECT_GE(st.giant_groups, 1u);
+}
+
+// A spill run that cannot be written or read back is an error from either
+// method, never a crash or a silently shorter range list.
+TEST(ExactDedupAnchors, SpillFaultsAreErrors) {
+  std::mt19937_64 rng(99);
+  Docs docs = RandomDocs(rng, 200, 300, 2);
+  ShardedCorpus sc;
+  BuildShards(docs, 3, true, 8, &sc);
+  dedupdb::test::TempDir tmp;
+  const RangeList want = OracleSelf(docs, 6, true);
+  for (DedupMethod m : {DedupMethod::kAnchors, DedupMethod::kMerge}) {
+    for (FaultOp op : {FaultOp::kWrite, FaultOp::kMap}) {
+      FaultInjectionEnv env(Env::Default());
+      ExactDedupOptions o;
+      o.min_len = 6;
+      o.method = m;
+      o.memory_bytes = 1;  // spill every 1024 positions
+      o.tmp_dir = tmp.path();
+      o.env = &env;
+      RangeList got;
+      ExactDedupStats st;
+      ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &got, &st).ok());
+      ASSERT_GT(st.spill_runs, 1u);
+      EXPECT_EQ(got, want);
+      env.InjectFault(op, 1, ".run");
+      Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
+      EXPECT_TRUE(s.IsIOError()) << FaultOpName(op) << ": " << s.ToString();
+    }
+  }
 }
 
 }  // namespace
