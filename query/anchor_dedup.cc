@@ -425,7 +425,6 @@ class GroupResolver {
       m.ch = XXH3_64bits(ContextStart(m), ContextBytes(m.dmin, m.dmax));
     }
     // Classes: equal offsets and surroundings, compared byte for byte.
-    const uint64_t sb = g_.sb;
     auto same_kind = [&](const Member& x, const Member& y) {
       return x.dmin == y.dmin && x.dmax == y.dmax && x.ch == y.ch &&
              std::memcmp(ContextStart(x), ContextStart(y), ContextBytes(x.dmin, x.dmax)) == 0;
