@@ -140,7 +140,6 @@ DeconReport ComputeDeconReport(const DeconAccumulator& acc, const DeconReportOpt
 
 std::vector<DeconSpan> ExampleMatchedSpans(const DeconAccumulator& acc, uint32_t example) {
   const EvalIndex& idx = acc.index();
-  EvalExampleInfo info = idx.example(example);
   std::vector<Word> words;
   idx.ExampleWords(example, &words);
   std::vector<DeconSpan> spans;
