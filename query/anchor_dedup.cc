@@ -937,7 +937,7 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
         // Not a run of a short period: too many distinct surroundings to
         // keep. FindExactDuplicates falls back to the merge if it can.
         return Status::NotSupported("exact dedup: more distinct anchor surroundings share one core hash than "
-                                    "--memory holds");
+                                    "--memory holds; raise --memory, or use --method merge (needs index-sa)");
       }
     }
     stats->anchors += giant.Absorb(&collectors);

@@ -893,6 +893,37 @@ TEST(ExactDedupAnchors, OversizedGroupIsStreamed) {
   EXPECT_GE(st.giant_groups, 1u);
 }
 
+// One core hash shared by more *distinct* surroundings than the budget
+// allows (thousands of short space runs between unique words): the anchors
+// method gives up; the merge answers when there are suffix arrays, and
+// without them the error names what to change.
+TEST(ExactDedupAnchors, TooManyDistinctSurroundingsFallBackToTheMerge) {
+  Docs docs;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string id = std::to_string(i * 7919 + 13);
+    docs.push_back("w" + id + std::string(70, ' ') + "z" + id);
+  }
+  const uint64_t k = 50;
+  const RangeList want = OracleSelf(docs, k, true);
+  ShardedCorpus sc;
+  BuildShards(docs, 2, true, 8, &sc);
+  dedupdb::test::TempDir tmp;
+  ExactDedupOptions o;
+  o.min_len = k;
+  o.threads = 1;
+  o.memory_bytes = 256 << 10;  // 8192 anchors, 1024 classes per giant group
+  o.tmp_dir = tmp.path();
+  RangeList got;
+  ExactDedupStats st;
+  ASSERT_TRUE(FindExactDuplicates(sc.corpus, nullptr, o, &got, &st).ok());
+  EXPECT_NE(st.fallback.find("surroundings"), std::string::npos) << st.fallback;
+  EXPECT_EQ(got, want);
+  for (SuffixRun& r : sc.corpus.runs) r.sa = nullptr;
+  Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_NE(s.message().find("--memory"), std::string::npos) << s.ToString();
+}
+
 // A spill run that cannot be written or read back is an error from either
 // method, never a crash or a silently shorter range list.
 TEST(ExactDedupAnchors, SpillFaultsAreErrors) {
