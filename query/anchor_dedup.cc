@@ -58,9 +58,10 @@ Geometry ChooseGeometry(uint64_t k, unsigned sb) {
   g.sb = sb;
   g.m = std::min<uint64_t>(8 / sb, k);
   // Density of anchors ~2 / (w + 1) against cores of k - w + 1 symbols:
-  // half the window for each keeps both the anchor count and spurious core
-  // matches low. Offsets are kept in 16 bits.
-  g.w = std::min<uint64_t>(std::max<uint64_t>(1, (k - g.m + 1) / 2), 65535);
+  // two thirds of the window for w measured best on the 4 GB corpus (k = 50:
+  // 81 s against 91-101 s for a half and 79 s for three quarters, which was
+  // slower at k = 200: 32 s against 25 s). Offsets are kept in 16 bits.
+  g.w = std::min<uint64_t>(std::max<uint64_t>(1, (k - g.m + 1) * 2 / 3), 65535);
   g.c = k - g.w + 1;
   return g;
 }
