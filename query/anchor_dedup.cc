@@ -884,16 +884,17 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
 
   const size_t nthreads = ThreadCount(options, symbols);
   stats->threads = nthreads;
-  // Half the budget for the spillers, half for a pass's anchors (16 bytes
-  // each).
+  // A quarter of the budget for the spillers (they buffer whole intervals,
+  // a few per repeated passage), three quarters for a pass's anchors (16
+  // bytes each): fewer passes over the text.
   ExactDedupOptions spill_opts = options;
-  spill_opts.memory_bytes = std::max<uint64_t>(options.memory_bytes / 2, 1);
+  spill_opts.memory_bytes = std::max<uint64_t>(options.memory_bytes / 4, 1);
   std::vector<Worker> workers = MakeWorkers(nthreads, spill_opts, env);
   // No bigger than 3x the anchors random text would give (more only in
   // low-complexity text, which then takes another pass).
   const double expected = 2.0 / double(g.w + 1) * double(symbols);
   const uint64_t cap = std::max<uint64_t>(
-      std::min<uint64_t>(options.memory_bytes / 2 / sizeof(Anchor), static_cast<uint64_t>(3 * expected) + (1 << 20)),
+      std::min<uint64_t>(options.memory_bytes / 4 * 3 / sizeof(Anchor), static_cast<uint64_t>(3 * expected) + (1 << 20)),
       2 * TableSink::kFlush);
   AnchorTable table(cap);
   if (!table.ok()) {

@@ -778,7 +778,7 @@ TEST(ExactDedupAnchors, ManyPassesAgreeWithOracle) {
       ExactDedupOptions o;
       o.min_len = k;
       o.threads = threads;
-      o.memory_bytes = 256 << 10;  // 8192 anchors
+      o.memory_bytes = 128 << 10;  // 8192 anchors (the table's smallest size)
       o.tmp_dir = tmp.path();
       RangeList got;
       ExactDedupStats st;
@@ -847,14 +847,14 @@ TEST(ExactDedupAnchors, OversizedGroupIsStreamed) {
           o.min_len = k;
           o.keep = keep;
           o.threads = threads;
-          o.memory_bytes = 256 << 10;  // 8192 anchors; the space runs alone have ~55000
+          o.memory_bytes = 256 << 10;  // 12,288 anchors; the space runs alone have ~55000
           o.tmp_dir = tmp.path();
           RangeList got;
           ExactDedupStats st;
           Status s = FindExactDuplicates(sc.corpus, nullptr, o, &got, &st);
           ASSERT_TRUE(s.ok()) << s.ToString();
           EXPECT_TRUE(st.fallback.empty()) << st.fallback;
-          EXPECT_GT(st.anchors, 8192u);
+          EXPECT_GT(st.anchors, 12288u);
           EXPECT_GE(st.giant_groups, 1u);
           EXPECT_EQ(got, want) << "k=" << k << " sa=" << with_sa << " threads=" << threads << "\n got  "
                                << Describe(got) << "\n want " << Describe(want);
@@ -911,7 +911,7 @@ TEST(ExactDedupAnchors, TooManyDistinctSurroundingsFallBackToTheMerge) {
   ExactDedupOptions o;
   o.min_len = k;
   o.threads = 1;
-  o.memory_bytes = 256 << 10;  // 8192 anchors, 1024 classes per giant group
+  o.memory_bytes = 256 << 10;  // 12,288 anchors, 1536 classes per giant group
   o.tmp_dir = tmp.path();
   RangeList got;
   ExactDedupStats st;
