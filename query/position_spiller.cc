@@ -12,6 +12,57 @@ namespace dedupdb {
 
 namespace {
 
+// LSD radix sort of v by key(x) on 11-bit digits (as many passes as the
+// largest key needs: 3 for < 2^33 positions), several times faster than
+// std::sort on tens of millions of items; std::sort below 4096. tmp is the
+// scratch, kept allocated by the caller between spills (freeing it made
+// every spill page-fault and zero it afresh).
+template <typename T, typename Key>
+void RadixSortBy(std::vector<T>* v, std::vector<T>* tmp, Key key) {
+  if (v->size() < 4096) {
+    std::sort(v->begin(), v->end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+    return;
+  }
+  uint64_t max = 0;
+  for (const T& x : *v) max = std::max(max, key(x));
+  tmp->resize(v->size());
+  constexpr unsigned kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
+    std::vector<uint64_t> count(kBuckets + 1, 0);
+    for (const T& x : *v) ++count[((key(x) >> shift) & (kBuckets - 1)) + 1];
+    for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
+    for (const T& x : *v) (*tmp)[count[(key(x) >> shift) & (kBuckets - 1)]++] = x;
+    v->swap(*tmp);
+  }
+}
+
+// Unions intervals arriving in order of start into maximal intervals
+// (overlapping or adjacent ones join), handing each to fn(s, e).
+class IntervalUnion {
+ public:
+  template <typename Fn>
+  Status Add(uint64_t s, uint64_t e, Fn&& fn) {
+    if (have_ && s <= ce_) {
+      ce_ = std::max(ce_, e);
+      return Status::OK();
+    }
+    if (have_) DEDUPDB_RETURN_IF_ERROR(fn(cs_, ce_));
+    have_ = true;
+    cs_ = s;
+    ce_ = e;
+    return Status::OK();
+  }
+  template <typename Fn>
+  Status Finish(Fn&& fn) {
+    return have_ ? fn(cs_, ce_) : Status::OK();
+  }
+
+ private:
+  bool have_ = false;
+  uint64_t cs_ = 0, ce_ = 0;
+};
+
 // One run (or an in-memory tail) being read: its current interval.
 struct IntervalSource {
   std::string_view in;
@@ -71,8 +122,7 @@ Status PositionSpiller::MergeIntervals(const std::vector<PositionSpiller*>& spil
   std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
   for (size_t i = 0; i < srcs.size(); ++i)
     if (srcs[i].Next()) heap.push(i);
-  bool have = false;
-  uint64_t cs = 0, ce = 0;
+  IntervalUnion out;
   while (!heap.empty()) {
     size_t i = heap.top();
     heap.pop();
@@ -81,61 +131,18 @@ Status PositionSpiller::MergeIntervals(const std::vector<PositionSpiller*>& spil
       if (!srcs[i].Next()) return Status::Corruption("exact dedup: truncated spill run");
       heap.push(i);
     }
-    if (have && s <= ce) {  // overlapping or adjacent: one interval
-      ce = std::max(ce, e);
-      continue;
-    }
-    if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
-    have = true;
-    cs = s;
-    ce = e;
+    DEDUPDB_RETURN_IF_ERROR(out.Add(s, e, fn));
   }
-  if (have) DEDUPDB_RETURN_IF_ERROR(fn(cs, ce));
-  return Status::OK();
+  return out.Finish(fn);
 }
 
-// LSD radix sort on 11-bit digits (as many passes as the largest value
-// needs: 3 for < 2^33 positions), several times faster than std::sort on
-// tens of millions of keys; then drop duplicates.
 void PositionSpiller::SortUnique() {
-  if (buf_.size() < 4096) {
-    std::sort(buf_.begin(), buf_.end());
-  } else {
-    uint64_t max = *std::max_element(buf_.begin(), buf_.end());
-    tmp_.resize(buf_.size());
-    constexpr unsigned kBits = 11;
-    constexpr size_t kBuckets = size_t{1} << kBits;
-    for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
-      std::vector<uint64_t> count(kBuckets + 1, 0);
-      for (uint64_t v : buf_) ++count[((v >> shift) & (kBuckets - 1)) + 1];
-      for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
-      for (uint64_t v : buf_) tmp_[count[(v >> shift) & (kBuckets - 1)]++] = v;
-      buf_.swap(tmp_);
-    }
-    // tmp_ stays allocated for the next spill (it is within the budget):
-    // freeing it made every spill page-fault and zero it afresh.
-  }
+  RadixSortBy(&buf_, &tmp_, [](uint64_t v) { return v; });
   buf_.erase(std::unique(buf_.begin(), buf_.end()), buf_.end());
 }
 
-// Intervals by start: the same LSD radix sort on the start field.
 void PositionSpiller::SortRanges() {
-  if (ranges_.size() < 4096) {
-    std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.s < b.s; });
-    return;
-  }
-  uint64_t max = 0;
-  for (const Range& r : ranges_) max = std::max(max, r.s);
-  rtmp_.resize(ranges_.size());
-  constexpr unsigned kBits = 11;
-  constexpr size_t kBuckets = size_t{1} << kBits;
-  for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += kBits) {
-    std::vector<uint64_t> count(kBuckets + 1, 0);
-    for (const Range& r : ranges_) ++count[((r.s >> shift) & (kBuckets - 1)) + 1];
-    for (size_t b = 0; b < kBuckets; ++b) count[b + 1] += count[b];
-    for (const Range& r : ranges_) rtmp_[count[(r.s >> shift) & (kBuckets - 1)]++] = r;
-    ranges_.swap(rtmp_);
-  }
+  RadixSortBy(&ranges_, &rtmp_, [](const Range& r) { return r.s; });
 }
 
 // Appends the maximal intervals of the union of the sorted positions and
@@ -145,15 +152,14 @@ void PositionSpiller::SortRanges() {
 template <typename Flush>
 Status PositionSpiller::EncodeUnion(std::string* out, Flush&& flush) {
   uint64_t prev_end = 0;
-  bool have = false;
-  uint64_t cs = 0, ce = 0;
-  auto emit = [&]() -> Status {
-    PutVarint64(out, cs - prev_end);
-    PutVarint64(out, ce - cs);
-    prev_end = ce;
+  auto emit = [&](uint64_t s, uint64_t e) -> Status {
+    PutVarint64(out, s - prev_end);
+    PutVarint64(out, e - s);
+    prev_end = e;
     if (out->size() >= (1u << 20)) return flush(*out);
     return Status::OK();
   };
+  IntervalUnion u;
   size_t i = 0, j = 0;
   while (i < buf_.size() || j < ranges_.size()) {
     uint64_t s, e;
@@ -165,17 +171,9 @@ Status PositionSpiller::EncodeUnion(std::string* out, Flush&& flush) {
       e = ranges_[j].e;
       ++j;
     }
-    if (have && s <= ce) {
-      ce = std::max(ce, e);
-      continue;
-    }
-    if (have) DEDUPDB_RETURN_IF_ERROR(emit());
-    have = true;
-    cs = s;
-    ce = e;
+    DEDUPDB_RETURN_IF_ERROR(u.Add(s, e, emit));
   }
-  if (have) DEDUPDB_RETURN_IF_ERROR(emit());
-  return Status::OK();
+  return u.Finish(emit);
 }
 
 Status PositionSpiller::Spill() {
