@@ -150,6 +150,8 @@ class SaShard {
   // the position of its separator.
   uint64_t DocBegin(uint64_t local_doc) const { return doc_starts_[local_doc]; }
   uint64_t DocEnd(uint64_t local_doc) const { return doc_starts_[local_doc + 1] - 1; }
+  // The table behind them: num_docs() + 1 starts (the last is num_symbols()).
+  const uint64_t* doc_starts() const { return doc_starts_; }
 
   const EnvelopedFile& text_file() const { return *text_file_; }
   const EnvelopedFile& sa_file() const { return *sa_file_; }

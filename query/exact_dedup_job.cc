@@ -64,95 +64,61 @@ size_t UnitEnd(std::string_view text, size_t pos, Granularity g) {
   return p;
 }
 
-// Maps global symbol positions of an SA index to documents.
-class SaCorpusMap : public CorpusMap {
+// Maps corpus positions to documents for texts laid end to end in parts:
+// the shards of an SA index (documents followed by a separator) or the
+// segments of a store (documents back to back). Each part has a table of
+// num_docs + 1 document starts; a document ends `trim` symbols before the
+// next one starts.
+class PartedCorpusMap : public CorpusMap {
  public:
-  explicit SaCorpusMap(const SuffixArrayIndex& index) : index_(index) {
-    uint64_t base = 0;
+  struct Part {
+    uint64_t symbols, first_doc, num_docs;
+    const uint64_t* starts;
+    uint64_t trim;
+  };
+  static std::unique_ptr<PartedCorpusMap> OfIndex(const SuffixArrayIndex& index) {
+    auto m = std::make_unique<PartedCorpusMap>();
     for (size_t s = 0; s < index.num_shards(); ++s) {
-      bases_.push_back(base);
-      base += index.shard(s).num_symbols();
+      const SaShard& sh = index.shard(s);
+      m->Add(Part{sh.num_symbols(), sh.first_doc(), sh.num_docs(), sh.doc_starts(), 1});
     }
+    return m;
   }
-  const std::vector<uint64_t>& bases() const { return bases_; }
-  bool Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const override {
-    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
-    if (it == bases_.begin()) return false;
-    size_t s = static_cast<size_t>(it - bases_.begin()) - 1;
-    const SaShard& sh = index_.shard(s);
-    uint64_t local = pos - bases_[s];
-    if (local >= sh.num_symbols()) return false;
-    uint64_t d = sh.LocalDocOf(local);
-    if (d >= sh.num_docs()) return false;
-    uint64_t b = sh.DocBegin(d), e = sh.DocEnd(d);
-    if (local < b || local >= e) return false;  // the separator
-    *doc_id = sh.first_doc() + d;
-    *doc_start = bases_[s] + b;
-    *doc_len = e - b;
-    return true;
-  }
-  bool NextDoc(uint64_t pos, uint64_t* doc_start, uint64_t* doc_len) const override {
-    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
-    for (size_t s = it == bases_.begin() ? 0 : static_cast<size_t>(it - bases_.begin()) - 1; s < bases_.size(); ++s) {
-      const SaShard& sh = index_.shard(s);
-      const uint64_t local = pos > bases_[s] ? pos - bases_[s] : 0;
-      if (local >= sh.num_symbols() || sh.num_docs() == 0) continue;
-      for (uint64_t d = sh.LocalDocOf(local); d < sh.num_docs(); ++d) {
-        if (sh.DocEnd(d) > local) {
-          *doc_start = bases_[s] + sh.DocBegin(d);
-          *doc_len = sh.DocEnd(d) - sh.DocBegin(d);
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
- private:
-  const SuffixArrayIndex& index_;
-  std::vector<uint64_t> bases_;
-};
-
-// Maps global positions of a store's segments, laid end to end, to
-// documents: the anchors method reads the text straight from the store.
-class StoreCorpusMap : public CorpusMap {
- public:
-  explicit StoreCorpusMap(const DocStore& store) : store_(store) {
-    uint64_t base = 0;
+  static std::unique_ptr<PartedCorpusMap> OfStore(const DocStore& store) {
+    auto m = std::make_unique<PartedCorpusMap>();
     for (size_t s = 0; s < store.num_segments(); ++s) {
-      bases_.push_back(base);
-      base += store.segment(s).text_bytes();
+      const SegmentReader& seg = store.segment(s);
+      m->Add(Part{seg.text_bytes(), seg.first_doc_id(), seg.doc_count(), seg.offsets(), 0});
     }
+    return m;
   }
   const std::vector<uint64_t>& bases() const { return bases_; }
+
   bool Locate(uint64_t pos, uint64_t* doc_id, uint64_t* doc_start, uint64_t* doc_len) const override {
-    size_t s;
-    uint64_t i;
-    if (!Find(pos, &s, &i)) return false;
-    const SegmentReader& seg = store_.segment(s);
-    const uint64_t b = seg.offsets()[i], e = seg.offsets()[i + 1];
-    if (pos - bases_[s] < b || pos - bases_[s] >= e) return false;
-    *doc_id = seg.first_doc_id() + i;
-    *doc_start = bases_[s] + b;
-    *doc_len = e - b;
+    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
+    if (it == bases_.begin()) return false;
+    const size_t s = static_cast<size_t>(it - bases_.begin()) - 1;
+    const Part& p = parts_[s];
+    const uint64_t local = pos - bases_[s];
+    if (local >= p.symbols || p.num_docs == 0) return false;
+    const uint64_t d = DocOf(p, local);
+    if (local < p.starts[d] || local >= End(p, d)) return false;  // a separator
+    *doc_id = p.first_doc + d;
+    *doc_start = bases_[s] + p.starts[d];
+    *doc_len = End(p, d) - p.starts[d];
     return true;
   }
+  // Empty documents are skipped: they hold no window.
   bool NextDoc(uint64_t pos, uint64_t* doc_start, uint64_t* doc_len) const override {
-    size_t s = 0;
-    uint64_t i = 0;
-    if (!Find(pos, &s, &i)) {
-      // pos in an empty segment or past the end: start from the next segment.
-      auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
-      s = static_cast<size_t>(it - bases_.begin());
-      i = 0;
-    }
-    for (; s < bases_.size(); ++s, i = 0) {
-      const SegmentReader& seg = store_.segment(s);
+    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
+    for (size_t s = it == bases_.begin() ? 0 : static_cast<size_t>(it - bases_.begin()) - 1; s < parts_.size(); ++s) {
+      const Part& p = parts_[s];
       const uint64_t local = pos > bases_[s] ? pos - bases_[s] : 0;
-      for (; i < seg.doc_count(); ++i) {
-        if (seg.offsets()[i + 1] > local && seg.offsets()[i + 1] > seg.offsets()[i]) {
-          *doc_start = bases_[s] + seg.offsets()[i];
-          *doc_len = seg.offsets()[i + 1] - seg.offsets()[i];
+      if (local >= p.symbols || p.num_docs == 0) continue;
+      for (uint64_t d = DocOf(p, local); d < p.num_docs; ++d) {
+        if (End(p, d) > local && End(p, d) > p.starts[d]) {
+          *doc_start = bases_[s] + p.starts[d];
+          *doc_len = End(p, d) - p.starts[d];
           return true;
         }
       }
@@ -161,21 +127,18 @@ class StoreCorpusMap : public CorpusMap {
   }
 
  private:
-  // Segment s holding pos and its last document i starting at or before it.
-  bool Find(uint64_t pos, size_t* s, uint64_t* i) const {
-    auto it = std::upper_bound(bases_.begin(), bases_.end(), pos);
-    if (it == bases_.begin()) return false;
-    *s = static_cast<size_t>(it - bases_.begin()) - 1;
-    const SegmentReader& seg = store_.segment(*s);
-    if (seg.doc_count() == 0 || pos - bases_[*s] >= seg.text_bytes()) return false;
-    const uint64_t local = pos - bases_[*s];
-    const uint64_t* offs = seg.offsets();
-    const uint64_t* j = std::upper_bound(offs, offs + seg.doc_count() + 1, local);
-    if (j == offs) return false;
-    *i = std::min<uint64_t>(static_cast<uint64_t>(j - offs) - 1, seg.doc_count() - 1);
-    return true;
+  void Add(const Part& p) {
+    bases_.push_back(bases_.empty() ? 0 : bases_.back() + parts_.back().symbols);
+    parts_.push_back(p);
   }
-  const DocStore& store_;
+  // The last document of p starting at or before local.
+  static uint64_t DocOf(const Part& p, uint64_t local) {
+    const uint64_t* j = std::upper_bound(p.starts, p.starts + p.num_docs + 1, local);
+    return j == p.starts ? 0 : std::min<uint64_t>(static_cast<uint64_t>(j - p.starts) - 1, p.num_docs - 1);
+  }
+  static uint64_t End(const Part& p, uint64_t d) { return p.starts[d + 1] - p.trim; }
+
+  std::vector<Part> parts_;
   std::vector<uint64_t> bases_;
 };
 
@@ -264,7 +227,7 @@ void WidenToUnits(std::string_view text, const DocRange* first, const DocRange* 
 }
 
 void StoreCorpusFromSegments(const DocStore& store, SuffixCorpus* corpus, std::unique_ptr<CorpusMap>* map) {
-  auto m = std::make_unique<StoreCorpusMap>(store);
+  auto m = PartedCorpusMap::OfStore(store);
   corpus->runs.clear();
   for (size_t s = 0; s < store.num_segments(); ++s) {
     const SegmentReader& seg = store.segment(s);
@@ -284,7 +247,7 @@ void StoreCorpusFromSegments(const DocStore& store, SuffixCorpus* corpus, std::u
 }
 
 void SuffixCorpusFromIndex(const SuffixArrayIndex& index, SuffixCorpus* corpus, std::unique_ptr<CorpusMap>* map) {
-  auto m = std::make_unique<SaCorpusMap>(index);
+  auto m = PartedCorpusMap::OfIndex(index);
   corpus->runs.clear();
   for (size_t s = 0; s < index.num_shards(); ++s) {
     const SaShard& sh = index.shard(s);
