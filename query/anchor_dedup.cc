@@ -50,6 +50,10 @@ struct Geometry {
   uint64_t w = 0;  // grams per selection window
   uint64_t c = 0;  // core length: k - w + 1
   unsigned sb = 1;
+  // An anchor's surroundings: the union of the windows it serves at
+  // offsets dmin..dmax, [anchor - dmax, anchor - dmin + k).
+  uint64_t ContextBytes(uint64_t dmin, uint64_t dmax) const { return (dmax - dmin + k) * sb; }
+  const uint8_t* ContextStart(const uint8_t* anchor, uint64_t dmax) const { return anchor - dmax * sb; }
 };
 
 Geometry ChooseGeometry(uint64_t k, unsigned sb) {
@@ -115,22 +119,13 @@ void ForEachSegment(const Source& src, const SuffixRun& run, uint64_t lo, uint64
   const SuffixCorpus& c = *src.corpus;
   const unsigned sb = c.symbol_bytes;
   if (c.has_separator) {
-    auto is_sep = [&](uint64_t i) {
-      const uint8_t* p = run.text + i * sb;
-      uint64_t v = 0;
-      for (unsigned j = 0; j < sb; ++j) v = (v << 8) | p[j];
-      return v == c.separator;
-    };
     auto next_sep = [&](uint64_t i) -> uint64_t {  // first separator at >= i, or text_size
-      if (sb == 1) {
-        const void* q = std::memchr(run.text + i, static_cast<int>(c.separator), run.text_size - i);
-        return q == nullptr ? run.text_size : static_cast<uint64_t>(static_cast<const uint8_t*>(q) - run.text);
-      }
-      while (i < run.text_size && !is_sep(i)) ++i;
-      return i;
+      return i + FindSymbol(run.text + i * sb, (run.text_size - i) * sb, sb, c.separator) / sb;
     };
     uint64_t p = lo;
-    if (p > 0 && p < run.text_size && !is_sep(p - 1)) p = next_sep(p) + 1;  // inside the previous chunk's stretch
+    if (p > 0 && p < run.text_size && ReadSymbol(run.text + (p - 1) * sb, sb) != c.separator) {
+      p = next_sep(p) + 1;  // inside the previous chunk's stretch
+    }
     while (p < hi && p < run.text_size) {
       const uint64_t e = next_sep(p);
       if (e > p) fn(p, e);
@@ -330,7 +325,6 @@ class GroupResolver {
  public:
   using Class = AnchorClass;
 
- public:
   GroupResolver(const Geometry& g, const ExactDedupOptions& o, bool across, const Source* srcs, Worker* w)
       : g_(g), keep_(o.keep), across_(across), srcs_(srcs), w_(w) {
     pow_ = 1;
@@ -354,8 +348,8 @@ class GroupResolver {
     auto prefetch_to = [&](size_t upto) {
       for (; pf < upto && pf < grouped_.size(); ++pf) {
         const Anchor& x = a[grouped_[pf]];
-        const uint8_t* lo = Ptr(x.tag(), x.pos() - x.dmax());
-        const uint8_t* hi = Ptr(x.tag(), x.pos()) + (g_.k - x.dmin()) * g_.sb;
+        const uint8_t* lo = g_.ContextStart(Ptr(x.tag(), x.pos()), x.dmax());
+        const uint8_t* hi = lo + g_.ContextBytes(x.dmin(), x.dmax());
         for (uintptr_t l = reinterpret_cast<uintptr_t>(lo) & ~uintptr_t{63}; l < reinterpret_cast<uintptr_t>(hi);
              l += 64)
           __builtin_prefetch(reinterpret_cast<const void*>(l));
@@ -403,15 +397,9 @@ class GroupResolver {
     const SuffixRun& r = RunOf(tag, pos);
     return (r.global_base + r.text_size - pos) * g_.sb;
   }
-  uint64_t ContextBytes(uint64_t dmin, uint64_t dmax) const { return (dmax - dmin + g_.k) * g_.sb; }
-  const uint8_t* ContextStart(const Member& m) const { return m.ptr - m.dmax * g_.sb; }
-
-  uint64_t Symbol(const uint8_t* p) const {
-    if (g_.sb == 1) return p[0];
-    uint64_t v = 0;
-    std::memcpy(&v, p, g_.sb);
-    return v;
-  }
+  uint64_t ContextBytes(const Member& m) const { return g_.ContextBytes(m.dmin, m.dmax); }
+  const uint8_t* ContextStart(const Member& m) const { return g_.ContextStart(m.ptr, m.dmax); }
+  uint64_t Symbol(const uint8_t* p) const { return g_.sb == 1 ? p[0] : ReadSymbol(p, g_.sb); }
 
   Status Group(const Anchor* a, size_t n) {
     if (n > UINT32_MAX) return Status::NotSupported("exact dedup: more than 2^32 anchors with one core");
@@ -423,18 +411,18 @@ class GroupResolver {
       m.dmin = static_cast<uint32_t>(a[i].dmin());
       m.dmax = static_cast<uint32_t>(a[i].dmax());
       m.ptr = Ptr(m.tag, m.pos);
-      m.ch = XXH3_64bits(ContextStart(m), ContextBytes(m.dmin, m.dmax));
+      m.ch = XXH3_64bits(ContextStart(m), ContextBytes(m));
     }
     // Classes: equal offsets and surroundings, compared byte for byte.
     auto same_kind = [&](const Member& x, const Member& y) {
       return x.dmin == y.dmin && x.dmax == y.dmax && x.ch == y.ch &&
-             std::memcmp(ContextStart(x), ContextStart(y), ContextBytes(x.dmin, x.dmax)) == 0;
+             std::memcmp(ContextStart(x), ContextStart(y), ContextBytes(x)) == 0;
     };
     std::sort(members_.begin(), members_.end(), [&](const Member& x, const Member& y) {
       if (x.dmin != y.dmin) return x.dmin < y.dmin;
       if (x.dmax != y.dmax) return x.dmax < y.dmax;
       if (x.ch != y.ch) return x.ch < y.ch;
-      int c = std::memcmp(ContextStart(x), ContextStart(y), ContextBytes(x.dmin, x.dmax));
+      int c = std::memcmp(ContextStart(x), ContextStart(y), ContextBytes(x));
       if (c != 0) return c < 0;
       if (x.tag != y.tag) return x.tag < y.tag;
       return x.pos < y.pos;
@@ -522,7 +510,6 @@ class GroupResolver {
   }
 
  private:
-
   bool Repeated(uint64_t self, uint64_t other) const { return across_ ? self > 0 && other > 0 : self >= 2; }
 
   // A distinct window with self / other copies, the earliest self copy at pos.
@@ -768,23 +755,32 @@ class GiantGroup {
   void set_many(bool many) { many_ = many; }
 
  private:
-  uint64_t ContextBytes(uint64_t dmin, uint64_t dmax) const { return (dmax - dmin + g_.k) * g_.sb; }
   static uint64_t Key(uint64_t ch, uint64_t dmin, uint64_t dmax) { return Mix(ch ^ (dmin << 40) ^ (dmax << 20)); }
 
-  // The class of the anchor at `at` with a's offsets, added (with zero
-  // counts) if new. Classes compare their surroundings byte for byte.
+  // Index in classes of the class of the anchor at `at` with offsets
+  // dmin..dmax (surroundings compared byte for byte), or -1; *key and *ch
+  // get its index key and surroundings hash.
+  int64_t Lookup(const std::vector<AnchorClass>& classes, const std::unordered_multimap<uint64_t, uint32_t>& index,
+                 uint64_t dmin, uint64_t dmax, const uint8_t* at, uint64_t* key, uint64_t* ch) const {
+    const uint64_t bytes = g_.ContextBytes(dmin, dmax);
+    const uint8_t* ctx = g_.ContextStart(at, dmax);
+    *ch = XXH3_64bits(ctx, bytes);
+    *key = Key(*ch, dmin, dmax);
+    auto [lo, hi] = index.equal_range(*key);
+    for (auto it = lo; it != hi; ++it) {
+      const AnchorClass& c = classes[it->second];
+      if (c.dmin == dmin && c.dmax == dmax && c.ch == *ch &&
+          std::memcmp(g_.ContextStart(c.rep, dmax), ctx, bytes) == 0)
+        return it->second;
+    }
+    return -1;
+  }
+  // The class, added (with zero counts) if new.
   AnchorClass* FindOrAdd(std::vector<AnchorClass>* classes, std::unordered_multimap<uint64_t, uint32_t>* index,
                          uint64_t dmin, uint64_t dmax, const uint8_t* at) const {
-    const uint64_t bytes = ContextBytes(dmin, dmax);
-    const uint8_t* ctx = at - dmax * g_.sb;
-    const uint64_t ch = XXH3_64bits(ctx, bytes);
-    const uint64_t key = Key(ch, dmin, dmax);
-    auto [lo, hi] = index->equal_range(key);
-    for (auto it = lo; it != hi; ++it) {
-      AnchorClass& c = (*classes)[it->second];
-      if (c.dmin == dmin && c.dmax == dmax && c.ch == ch && std::memcmp(c.rep - dmax * g_.sb, ctx, bytes) == 0)
-        return &c;
-    }
+    uint64_t key, ch;
+    const int64_t i = Lookup(*classes, *index, dmin, dmax, at, &key, &ch);
+    if (i >= 0) return &(*classes)[static_cast<size_t>(i)];
     AnchorClass c;
     c.dmin = static_cast<uint32_t>(dmin);
     c.dmax = static_cast<uint32_t>(dmax);
@@ -795,16 +791,9 @@ class GiantGroup {
     return &classes->back();
   }
   const AnchorClass* Find(uint64_t dmin, uint64_t dmax, const uint8_t* at) const {
-    const uint64_t bytes = ContextBytes(dmin, dmax);
-    const uint8_t* ctx = at - dmax * g_.sb;
-    const uint64_t ch = XXH3_64bits(ctx, bytes);
-    auto [lo, hi] = index_.equal_range(Key(ch, dmin, dmax));
-    for (auto it = lo; it != hi; ++it) {
-      const AnchorClass& c = classes_[it->second];
-      if (c.dmin == dmin && c.dmax == dmax && c.ch == ch && std::memcmp(c.rep - dmax * g_.sb, ctx, bytes) == 0)
-        return &c;
-    }
-    return nullptr;
+    uint64_t key, ch;
+    const int64_t i = Lookup(classes_, index_, dmin, dmax, at, &key, &ch);
+    return i >= 0 ? &classes_[static_cast<size_t>(i)] : nullptr;
   }
 
   const Geometry& g_;
@@ -966,15 +955,13 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
       std::vector<TableSink> sinks(nthreads, TableSink(&table));
       ScanAll(g, srcs, &sinks, &progress);
     }
+    stats->scan_seconds += Since(ts);
+    ++stats->anchor_passes;
     if (table.giant()) {
-      stats->scan_seconds += Since(ts);
-      ++stats->anchor_passes;
       DEDUPDB_RETURN_IF_ERROR(StreamGiantGroup(lo));
       lo += 1;
       continue;
     }
-    stats->scan_seconds += Since(ts);
-    ++stats->anchor_passes;
     const uint64_t hi = table.hi(), n = table.size();
     stats->anchors += n;
     ts = Clock::now();
@@ -1023,7 +1010,6 @@ Status FindByAnchors(const SuffixCorpus& corpus, const SuffixCorpus* other, cons
   meter.SetTotal(2 * symbols * stats->anchor_passes);
   meter.Update(2 * symbols * stats->anchor_passes, stats->anchor_passes, "passes");
   meter.Finish();
-  for (Worker& w : workers) stats->anchor_groups += w.stats.anchor_groups;
   stats->merge_seconds = Since(t0);
   return FinishWorkers(corpus, k, &workers, ranges, stats, &copies);
 }

@@ -153,13 +153,7 @@ struct Cursor {
 
 // True if the k symbols at p contain the separator.
 bool HasSeparator(const uint8_t* p, uint64_t bytes, const CorpusCtx& c) {
-  if (c.sb == 1) return std::memchr(p, static_cast<int>(c.sep), bytes) != nullptr;
-  for (uint64_t i = 0; i < bytes; i += c.sb) {
-    uint64_t v = 0;
-    for (unsigned j = 0; j < c.sb; ++j) v = (v << 8) | p[i + j];
-    if (v == c.sep) return true;
-  }
-  return false;
+  return FindSymbol(p, bytes, c.sb, c.sep) < bytes;
 }
 
 // The group state machine: O(1) memory however many copies a window has.

@@ -116,6 +116,7 @@ Status FinishWorkers(const SuffixCorpus& corpus, uint64_t k, std::vector<Worker>
     stats->repeated_groups += w.stats.repeated_groups;
     stats->repeated_windows += w.stats.repeated_windows;
     stats->removed_windows += w.stats.removed_windows;
+    stats->anchor_groups += w.stats.anchor_groups;
     if (&w != &(*workers)[0]) (*workers)[0].top->Absorb(*w.top);
     spillers.push_back(w.spiller.get());
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,25 @@ class TopSpans {
   size_t n_, cap_;
   std::vector<Cand> pool_;  // heap with the worst candidate in front
 };
+
+// Symbol at p: sb bytes, big-endian (the order the suffix arrays sort in).
+inline uint64_t ReadSymbol(const uint8_t* p, unsigned sb) {
+  uint64_t v = 0;
+  for (unsigned j = 0; j < sb; ++j) v = (v << 8) | p[j];
+  return v;
+}
+
+// Byte offset of the first symbol equal to sym in [p, p + bytes) (whole
+// symbols of sb bytes), or bytes if there is none.
+inline uint64_t FindSymbol(const uint8_t* p, uint64_t bytes, unsigned sb, uint64_t sym) {
+  if (sb == 1) {
+    const void* q = std::memchr(p, static_cast<int>(sym), bytes);
+    return q == nullptr ? bytes : static_cast<uint64_t>(static_cast<const uint8_t*>(q) - p);
+  }
+  uint64_t i = 0;
+  while (i < bytes && ReadSymbol(p + i, sb) != sym) i += sb;
+  return i;
+}
 
 // The state of one worker thread: its position spiller, top spans and
 // counters.
